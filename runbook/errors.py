@@ -1,0 +1,78 @@
+"""The one user-facing error type.
+
+A ``RunbookError`` carries every problem found, each with its file, line, column, path in the
+document and an optional hint. Nothing here prints: the CLI alone turns an error into output
+and an exit code (2: the input cannot be used).
+
+Exception tree::
+
+    RunbookError            unusable input (exit 2): invalid runbook, unreadable file, bad usage
+    └── TargetError         the staging target cannot be had (Docker missing, image build failed)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCREENFUL = 20
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file, 1-based like editors show it."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input."""
+
+    message: str
+    location: Location | None = None
+    path: str = ""
+    hint: str = ""
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location is not None:
+            parts.append(str(self.location))
+        if self.path:
+            parts.append(self.path)
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return ": ".join([*parts, text])
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.message) if loc else ("", 0, 0, self.message)
+
+
+class RunbookError(Exception):
+    """Unusable input: one or more located problems. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = sorted(problems, key=Problem.sort_key)
+        super().__init__(str(self.problems[0]) if self.problems else "invalid input")
+
+    def lines(self, limit: int = SCREENFUL) -> list[str]:
+        """The problems as one line each, capped at ``limit`` with a count of the rest."""
+        shown = [str(p) for p in self.problems[:limit]]
+        rest = len(self.problems) - len(shown)
+        if rest > 0:
+            shown.append(f"... and {rest} more problem{'s' if rest != 1 else ''}")
+        return shown
+
+
+class TargetError(RunbookError):
+    """The staging target cannot be had: Docker missing, image build failed, container down."""

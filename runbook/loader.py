@@ -1,0 +1,168 @@
+"""Loading a runbook: files -> plain data with positions -> validated ``Runbook``.
+
+This is the only module that reads runbook YAML. Renderers receive a ``LoadedRunbook`` and
+never parse the source again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from runbook.errors import Location, Problem, RunbookError
+from runbook.model import Runbook
+from runbook.references import check_references
+from runbook.validation import problems_from
+from runbook.yamlsrc import SourceMap, load_document
+
+#: Sections whose entries are keyed by id: included files add entries to them.
+KEYED_SECTIONS = (
+    "environments",
+    "checklists",
+    "steps",
+    "procedures",
+    "emergencies",
+    "contacts",
+    "commands",
+)
+#: Sections that are lists: included files append to them.
+LIST_SECTIONS = ("severities", "escalation", "performance")
+MAX_INCLUDES = 64
+
+
+@dataclass(frozen=True)
+class LoadedRunbook:
+    """A validated runbook with what renderers need to say where it came from."""
+
+    runbook: Runbook
+    path: Path
+    files: tuple[Path, ...]
+    digest: str
+    source_map: SourceMap
+
+    @property
+    def display(self) -> str:
+        """The main source file as the user named it."""
+        return _display(self.path)
+
+    def locate(self, *path: str | int, key: bool = False) -> Location | None:
+        """Where a part of the runbook was written."""
+        return self.source_map.locate(tuple(path), key=key)
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+class _Assembler:
+    """Reads the main file and its includes, merging sections and refusing duplicates."""
+
+    def __init__(self) -> None:
+        self.smap = SourceMap()
+        self.files: list[Path] = []
+        self.data: dict[str, Any] = {}
+
+    def read(self, path: Path, chain: tuple[Path, ...] = ()) -> None:
+        path = path.resolve() if path.exists() else path
+        display = _display(path)
+        if path in chain:
+            raise RunbookError(Problem(f"{display} includes itself (through {_display(chain[-1])})"))
+        if len(self.files) >= MAX_INCLUDES:
+            raise RunbookError(Problem(f"more than {MAX_INCLUDES} included files"))
+        data, smap = load_document(path, display)
+        if not isinstance(data, dict):
+            kind = "a list" if isinstance(data, list) else "a single value"
+            raise RunbookError(
+                Problem(
+                    f"a runbook must be a mapping of sections, got {kind}",
+                    smap.locate(()),
+                    hint="start with 'service:'",
+                )
+            )
+        self.files.append(path)
+        self._merge(data, smap, display)
+        includes = data.get("include", [])
+        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+            raise RunbookError(
+                Problem("'include' must be a list of file paths", smap.locate(("include",)), "include")
+            )
+        for i, name in enumerate(includes):
+            target = path.parent / name
+            if not target.is_file():
+                raise RunbookError(
+                    Problem(f"included file not found: {name}", smap.locate(("include", i)), f"include[{i}]")
+                )
+            self.read(target, (*chain, path))
+
+    def _merge(self, data: dict[str, Any], smap: SourceMap, display: str) -> None:
+        first = not self.files[:-1]
+        for key, value in data.items():
+            if key == "include":
+                if first:
+                    self.data[key] = value
+                    self.smap.values[(key,)] = smap.values[(key,)]
+                continue
+            if key not in self.data:
+                self.data[key] = value
+                self._copy_positions(smap, (key,))
+            elif key in KEYED_SECTIONS and isinstance(value, dict) and isinstance(self.data[key], dict):
+                for item_id, item in value.items():
+                    if item_id in self.data[key]:
+                        self._duplicate(smap, (key, item_id), f"{key[:-1] if key.endswith('s') else key} '{item_id}'")
+                    self.data[key][item_id] = item
+                    self._copy_positions(smap, (key, item_id))
+            elif key in LIST_SECTIONS and isinstance(value, list) and isinstance(self.data[key], list):
+                offset = len(self.data[key])
+                self.data[key].extend(value)
+                for path, loc in smap.values.items():
+                    if path[:1] == (key,) and len(path) > 1 and isinstance(path[1], int):
+                        self.smap.values[(key, path[1] + offset, *path[2:])] = loc
+            else:
+                self._duplicate(smap, (key,), f"section '{key}'")
+
+    def _duplicate(self, smap: SourceMap, path: tuple[str, ...], what: str) -> None:
+        first = self.smap.locate(path, key=True)
+        where = f" (first defined at {first})" if first else ""
+        raise RunbookError(
+            Problem(f"{what} is defined twice{where}", smap.locate(path, key=True), ".".join(path))
+        )
+
+    def _copy_positions(self, smap: SourceMap, prefix: tuple[str, ...]) -> None:
+        n = len(prefix)
+        for table, own in ((smap.values, self.smap.values), (smap.keys, self.smap.keys)):
+            for path, loc in table.items():
+                if path[:n] == prefix:
+                    own[path] = loc
+
+
+def load(path: str | os.PathLike[str]) -> LoadedRunbook:
+    """Load and validate a runbook, raising ``RunbookError`` with every problem found."""
+    assembler = _Assembler()
+    main = Path(path)
+    assembler.read(main)
+    try:
+        runbook = Runbook.model_validate(assembler.data)
+    except ValidationError as exc:
+        raise RunbookError(problems_from(exc, Runbook, assembler.smap)) from None
+    problems = check_references(runbook, assembler.smap)
+    if problems:
+        raise RunbookError(problems)
+    digest = hashlib.sha256()
+    for file in assembler.files:
+        digest.update(file.read_bytes())
+    return LoadedRunbook(
+        runbook=runbook,
+        path=assembler.files[0],
+        files=tuple(assembler.files),
+        digest=digest.hexdigest(),
+        source_map=assembler.smap,
+    )

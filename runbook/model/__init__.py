@@ -1,0 +1,66 @@
+"""The runbook model: typed, validated, read-only objects every renderer reads.
+
+Data flows one way: YAML -> `runbook.loader` -> these objects -> site, scripts, scenarios.
+"""
+
+from runbook.model.base import Id, Ignore, RunsOn
+from runbook.model.environment import Endpoint, Environment
+from runbook.model.operations import (
+    Channel,
+    Command,
+    Contact,
+    Emergency,
+    EscalationLevel,
+    Severity,
+)
+from runbook.model.procedures import Procedure, ProcedureKind, Stage
+from runbook.model.reference import (
+    BackupPolicy,
+    Checklist,
+    ChecklistCategory,
+    ChecklistItem,
+    CommandGroup,
+    DeploymentLog,
+    Direction,
+    Metric,
+    Monitoring,
+    PerformanceTarget,
+)
+from runbook.model.runbook import Runbook, Service
+from runbook.model.runtime import HELPER_FUNCTIONS, RUNTIME_VARIABLES
+from runbook.model.steps import Expect, FileExpectation, OnFailure, Step
+
+__all__ = [
+    "HELPER_FUNCTIONS",
+    "RUNTIME_VARIABLES",
+    "BackupPolicy",
+    "Channel",
+    "Checklist",
+    "ChecklistCategory",
+    "ChecklistItem",
+    "Command",
+    "CommandGroup",
+    "Contact",
+    "DeploymentLog",
+    "Direction",
+    "Emergency",
+    "Endpoint",
+    "Environment",
+    "EscalationLevel",
+    "Expect",
+    "FileExpectation",
+    "Id",
+    "Ignore",
+    "Metric",
+    "Monitoring",
+    "OnFailure",
+    "PerformanceTarget",
+    "Procedure",
+    "ProcedureKind",
+    "Runbook",
+    "RunsOn",
+    "Service",
+    "Severity",
+    "Stage",
+    "Step",
+]

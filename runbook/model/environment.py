@@ -1,0 +1,109 @@
+"""Environments: where a procedure deploys, and how the scripts reach it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from runbook.model.base import Strict, Text
+
+HOST_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+USER_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
+PATH_PATTERN = r"^/[A-Za-z0-9._/-]*$"
+URL_PATH_PATTERN = r"^/[A-Za-z0-9._~/?=&%-]*$"
+
+Host = Annotated[
+    str,
+    StringConstraints(pattern=HOST_PATTERN, max_length=253),
+    Field(description="Host name or IPv4 address the scripts connect to over SSH."),
+]
+User = Annotated[
+    str,
+    StringConstraints(pattern=USER_PATTERN),
+    Field(description="POSIX user name used for SSH."),
+]
+AbsPath = Annotated[
+    str,
+    StringConstraints(pattern=PATH_PATTERN, max_length=4096),
+    Field(description="Absolute path on the target: letters, digits, `.`, `_`, `-` and `/` only."),
+]
+UrlPath = Annotated[
+    str,
+    StringConstraints(pattern=URL_PATH_PATTERN, max_length=2048),
+    Field(description="Path of an HTTP request, starting with `/`."),
+]
+
+
+class Endpoint(Strict):
+    """An HTTP endpoint checked after a deploy or rollback, from the target itself."""
+
+    path: UrlPath
+    status: int = Field(200, ge=100, le=599, description="Expected HTTP status code.")
+    contains: str | None = Field(
+        None, description="Text the response body must contain (may use `$VERSION`)."
+    )
+    title: str | None = Field(None, description="What the endpoint proves, for the reader.")
+
+
+class Environment(Strict):
+    """A place the service runs: how to reach it, where releases live, what production asks for."""
+
+    title: Text = Field(description="Human name, e.g. `Staging`.")
+    description: str = Field("", description="What this environment is for.")
+    host: Host
+    ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
+    ssh_port: int = Field(22, ge=1, le=65535, description="SSH port of the host.")
+    deploy_path: AbsPath = Field(
+        description="Root of the deployment: holds `releases/`, `current`, `backups/`, `shared/`."
+    )
+    base_url: str = Field(
+        "http://127.0.0.1",
+        pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+        description="Base URL of the service as seen from the target; endpoints are relative to it.",
+    )
+    branch: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="Git branch a deploy must start from; none means any branch.",
+    )
+    require_tag: bool = Field(False, description="Whether a deploy needs an existing version tag.")
+    tag_pattern: str = Field(
+        r"^v[0-9]+\.[0-9]+\.[0-9]+$",
+        description="Regular expression (POSIX ERE) a version tag must match.",
+    )
+    confirmations: int = Field(
+        0, ge=0, le=10, description="How many confirmations a deploy to this environment asks for."
+    )
+    health_path: UrlPath = Field("/health", description="Health endpoint, reporting the version.")
+    endpoints: list[Endpoint] = Field(
+        default_factory=list, description="Endpoints tested after a deploy to this environment."
+    )
+    keep_releases: int = Field(
+        5,
+        ge=2,
+        le=100,
+        description="Releases kept on the target; the running and the previous one are never deleted.",
+    )
+    stale_lock_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="Age after which a deploy lock whose owner cannot be checked is taken over.",
+    )
+
+    @field_validator("tag_pattern")
+    @classmethod
+    def _tag_pattern_compiles(cls, value: str) -> str:
+        import re
+
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @property
+    def health_url(self) -> str:
+        """The health URL as the target itself requests it."""
+        return self.base_url + self.health_path

@@ -1,0 +1,158 @@
+"""Reference material: checklists, metrics, backups, targets, log template, useful commands."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from runbook.model.base import Id, RunsOn, Strict, Text
+from runbook.model.operations import Command
+
+
+class ChecklistCategory(StrEnum):
+    """Where a checklist belongs in the runbook."""
+
+    pre_deployment = "pre-deployment"
+    post_deployment = "post-deployment"
+    security = "security"
+    maintenance = "maintenance"
+    completion = "completion"
+
+
+class ChecklistItem(Strict):
+    """One box to tick; a `check` command lets a machine tick it."""
+
+    text: Text = Field(description="What must be true.")
+    check: str | None = Field(None, description="Command whose success proves the item.")
+    runs_on: RunsOn = Field(RunsOn.local, description="Where the check command runs.")
+
+
+class Checklist(Strict):
+    """A checklist rendered as a task list."""
+
+    title: Text
+    category: ChecklistCategory
+    environment: Id | None = Field(None, description="Environment it applies to, if only one.")
+    cadence: str | None = Field(None, description="For maintenance: `monthly`, `quarterly`, ...")
+    items: list[ChecklistItem] = Field(description="The items, in order.")
+
+
+class Direction(StrEnum):
+    """Which way a metric goes wrong."""
+
+    above = "above"
+    below = "below"
+
+
+class Metric(Strict):
+    """A monitored metric with the thresholds that raise a warning and a critical alert."""
+
+    title: Text
+    category: Text = Field(description="Group, e.g. `application`, `database`, `external APIs`.")
+    unit: str = Field("", description="Unit of the value, e.g. `ms`, `%`.")
+    direction: Direction = Field(description="`above`: alert when the value rises past a threshold.")
+    warning: float = Field(description="Threshold of the warning alert.")
+    critical: float = Field(description="Threshold of the critical alert.")
+    source: str = Field("", description="Where the value comes from (query, dashboard, command).")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Metric:
+        if self.direction is Direction.above and self.critical <= self.warning:
+            raise ValueError(
+                f"critical ({self.critical:g}) must be above warning ({self.warning:g}) "
+                "when direction is 'above'"
+            )
+        if self.direction is Direction.below and self.critical >= self.warning:
+            raise ValueError(
+                f"critical ({self.critical:g}) must be below warning ({self.warning:g}) "
+                "when direction is 'below'"
+            )
+        return self
+
+
+class Monitoring(Strict):
+    """Monitoring and alerts."""
+
+    watch_minutes: int = Field(60, ge=0, description="How long to watch dashboards after a deploy.")
+    metrics: dict[Id, Metric] = Field(min_length=1, description="Metrics by id.")
+
+
+class BackupPolicy(Strict):
+    """How backups are made, verified and kept."""
+
+    retention_days: int = Field(14, ge=1, le=3650, description="Days a backup is kept.")
+    min_bytes: int = Field(1024, ge=1, description="A backup smaller than this is a failed backup.")
+    includes: list[Text] = Field(default_factory=list, description="What a backup contains.")
+    verification: list[Text] = Field(default_factory=list, description="How a backup is verified.")
+
+
+class Comparison(StrEnum):
+    """How a measured figure is compared with its target."""
+
+    lt = "<"
+    le = "<="
+    gt = ">"
+    ge = ">="
+    eq = "="
+
+
+class PerformanceTarget(Strict):
+    """A figure the deployment process must meet."""
+
+    title: Text
+    comparison: Comparison
+    value: float
+    unit: str = Field("", description="`min`, `s`, `%` ...")
+    procedure: Id | None = Field(None, description="Procedure the target measures, if one.")
+
+    @property
+    def display(self) -> str:
+        """The target as a reader writes it, e.g. `< 5 min`."""
+        unit = f" {self.unit}" if self.unit and self.unit != "%" else self.unit
+        return f"{self.comparison.value} {self.value:g}{unit}"
+
+
+class LogField(Strict):
+    """A field of the deployment log."""
+
+    name: Text
+    hint: str = Field("", description="What to write, e.g. `v1.0.1`.")
+
+
+class LogSection(Strict):
+    """A section of the deployment log template."""
+
+    title: Text
+    fields: list[LogField] = Field(min_length=1)
+
+
+class DeploymentLog(Strict):
+    """The structured record filled in after every deployment."""
+
+    sections: list[LogSection] = Field(min_length=1)
+
+
+class CommandGroup(Strict):
+    """Useful commands for one tool (process manager, database, web server)."""
+
+    title: Text
+    runs_on: RunsOn = Field(RunsOn.remote)
+    commands: list[Command] = Field(min_length=1)
+
+
+__all__ = [
+    "BackupPolicy",
+    "Checklist",
+    "ChecklistCategory",
+    "ChecklistItem",
+    "CommandGroup",
+    "Comparison",
+    "DeploymentLog",
+    "Direction",
+    "LogField",
+    "LogSection",
+    "Metric",
+    "Monitoring",
+    "PerformanceTarget",
+]

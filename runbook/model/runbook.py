@@ -1,0 +1,80 @@
+"""The root of the model: a whole runbook, validated once and read by every renderer."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from runbook.model.base import Id, Ignore, Strict, Text
+from runbook.model.environment import Environment
+from runbook.model.operations import Contact, Emergency, EscalationLevel, Severity
+from runbook.model.procedures import Procedure
+from runbook.model.reference import (
+    BackupPolicy,
+    Checklist,
+    CommandGroup,
+    DeploymentLog,
+    Monitoring,
+    PerformanceTarget,
+)
+from runbook.model.steps import Step
+
+
+class Service(Strict):
+    """The service the runbook deploys."""
+
+    name: Text = Field(description="Service name, used in titles and artifact names.")
+    description: str = Field("", description="What the service does.")
+    repository: str = Field("", description="Where its code lives.")
+    stack: list[Text] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
+    team: str = Field("", description="Owning team.")
+
+
+class Lint(Strict):
+    """Lint settings for the whole file."""
+
+    ignore: list[Ignore] = Field(default_factory=list, description="Rules switched off everywhere.")
+
+
+class Runbook(Strict):
+    """A deployment runbook: the single source of truth for the site, scripts and scenarios."""
+
+    include: list[str] = Field(
+        default_factory=list,
+        description="Other YAML files (relative paths) whose sections are merged into this one.",
+    )
+    service: Service
+    environments: dict[Id, Environment] = Field(min_length=1)
+    checklists: dict[Id, Checklist] = Field(default_factory=dict)
+    steps: dict[Id, Step] = Field(min_length=1, description="The step library, by id.")
+    procedures: dict[Id, Procedure] = Field(min_length=1)
+    severities: list[Severity] = Field(
+        default_factory=list, description="The rollback decision matrix, P0 to P3."
+    )
+    emergencies: dict[Id, Emergency] = Field(default_factory=dict)
+    escalation: list[EscalationLevel] = Field(default_factory=list)
+    contacts: dict[Id, Contact] = Field(default_factory=dict)
+    monitoring: Monitoring | None = None
+    backups: BackupPolicy = Field(default_factory=BackupPolicy)
+    performance: list[PerformanceTarget] = Field(default_factory=list)
+    deployment_log: DeploymentLog | None = None
+    commands: dict[Id, CommandGroup] = Field(
+        default_factory=dict, description="Useful commands, grouped by tool."
+    )
+    lint: Lint = Field(default_factory=Lint)
+
+    def procedure_steps(self, procedure_id: str) -> list[tuple[str, Step]]:
+        """The steps of a procedure, in order, resolved from the library."""
+        procedure = self.procedures[procedure_id]
+        return [(step_id, self.steps[step_id]) for step_id in procedure.step_ids]
+
+    def procedures_using(self, step_id: str) -> list[str]:
+        """Ids of the procedures that run a step, for the back links on the site."""
+        return [
+            pid
+            for pid, proc in self.procedures.items()
+            if step_id in proc.step_ids or step_id in proc.rollback_steps
+        ]
+
+    def checklists_in(self, category: str) -> dict[str, Checklist]:
+        """The checklists of one category, in file order."""
+        return {cid: c for cid, c in self.checklists.items() if c.category.value == category}

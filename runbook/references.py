@@ -1,0 +1,121 @@
+"""Cross-reference checks: every id a runbook mentions must exist, and fit together.
+
+These run after pydantic has checked each value on its own; they see the whole runbook.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from runbook.errors import Problem
+from runbook.model import ProcedureKind, Runbook
+from runbook.suggest import did_you_mean
+from runbook.yamlsrc import DocPath, SourceMap, format_path
+
+
+class _Checker:
+    def __init__(self, runbook: Runbook, smap: SourceMap) -> None:
+        self.rb = runbook
+        self.smap = smap
+        self.problems: list[Problem] = []
+
+    def add(self, path: DocPath, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(message, self.smap.locate(path), format_path(path), hint))
+
+    def ref(self, path: DocPath, what: str, value: str, known: Iterable[str]) -> None:
+        known = list(known)
+        if value not in known:
+            self.add(path, f"unknown {what} '{value}'", did_you_mean(value, known))
+
+    def run(self) -> list[Problem]:
+        self._procedures()
+        self._checklists()
+        self._operations()
+        return self.problems
+
+    def _procedures(self) -> None:
+        rb = self.rb
+        for pid, proc in rb.procedures.items():
+            base: DocPath = ("procedures", pid)
+            self.ref((*base, "environment"), "environment", proc.environment, rb.environments)
+            for si, stage in enumerate(proc.stages):
+                for i, step_id in enumerate(stage.steps):
+                    self.ref((*base, "stages", si, "steps", i), "step", step_id, rb.steps)
+            for i, step_id in enumerate(proc.rollback_steps):
+                self.ref((*base, "rollback_steps", i), "step", step_id, rb.steps)
+            if proc.point_of_no_return is not None:
+                self.ref(
+                    (*base, "point_of_no_return"),
+                    f"step of procedure '{pid}'",
+                    proc.point_of_no_return,
+                    proc.step_ids,
+                )
+            if proc.kind is ProcedureKind.deploy and proc.point_of_no_return and not proc.rollback_steps:
+                self.add((*base, "rollback_steps"), "a point of no return needs rollback steps")
+            self._confirmations(pid)
+            for key in ("checklist_before", "checklist_after"):
+                value = getattr(proc, key)
+                if value is not None:
+                    self.ref((*base, key), "checklist", value, rb.checklists)
+        scripts = Counter(p.script for p in rb.procedures.values() if p.script)
+        for pid, proc in rb.procedures.items():
+            if proc.script and scripts[proc.script] > 1:
+                self.add(("procedures", pid, "script"), f"script '{proc.script}' is used twice")
+        for i, target in enumerate(rb.performance):
+            if target.procedure is not None:
+                self.ref(("performance", i, "procedure"), "procedure", target.procedure, rb.procedures)
+
+    def _confirmations(self, pid: str) -> None:
+        proc = self.rb.procedures[pid]
+        env = self.rb.environments.get(proc.environment)
+        if env is None or proc.kind is not ProcedureKind.deploy:
+            return
+        asked = sum(1 for sid in proc.step_ids if sid in self.rb.steps and self.rb.steps[sid].confirm)
+        if asked < env.confirmations:
+            self.add(
+                ("procedures", pid, "stages"),
+                f"environment '{proc.environment}' asks for {env.confirmations} confirmation(s); "
+                f"this procedure asks {asked}",
+                "add steps with a 'confirm' question",
+            )
+
+    def _checklists(self) -> None:
+        for cid, checklist in self.rb.checklists.items():
+            if checklist.environment is not None:
+                self.ref(
+                    ("checklists", cid, "environment"),
+                    "environment",
+                    checklist.environment,
+                    self.rb.environments,
+                )
+
+    def _operations(self) -> None:
+        rb = self.rb
+        levels = Counter(s.level for s in rb.severities)
+        for i, sev in enumerate(rb.severities):
+            if levels[sev.level] > 1:
+                self.add(("severities", i, "level"), f"severity '{sev.level}' is defined twice")
+        known_levels = [s.level for s in rb.severities]
+        escalation_levels = [e.level for e in rb.escalation]
+        for eid, emergency in rb.emergencies.items():
+            self.ref(("emergencies", eid, "severity"), "severity", emergency.severity, known_levels)
+            if emergency.escalate_to is not None and emergency.escalate_to not in escalation_levels:
+                self.add(
+                    ("emergencies", eid, "escalate_to"),
+                    f"unknown escalation level {emergency.escalate_to}",
+                )
+        seen: set[int] = set()
+        for i, level in enumerate(rb.escalation):
+            if level.level in seen:
+                self.add(("escalation", i, "level"), f"escalation level {level.level} is defined twice")
+            seen.add(level.level)
+            self.ref(("escalation", i, "contact"), "contact", level.contact, rb.contacts)
+        timings = [lv.after_minutes for lv in sorted(rb.escalation, key=lambda lv: lv.level)]
+        if timings != sorted(timings):
+            self.add(("escalation",), "a higher escalation level cannot be called earlier than a lower one")
+
+
+def check_references(runbook: Runbook, smap: SourceMap) -> list[Problem]:
+    """Every dangling or incoherent reference in the runbook, located."""
+    return _Checker(runbook, smap).run()
