@@ -1,0 +1,50 @@
+"""What every generated script promises: options, exit codes, environment, lock, log.
+
+The generator, the site (which documents it) and the scenarios (which prove it) all read
+these tables, so the promise is written once.
+"""
+
+from __future__ import annotations
+
+EXIT_CODES: dict[int, str] = {
+    0: "Done: every step passed.",
+    1: "Failed; nothing was left half-done: either nothing had changed on the target, "
+    "or the automatic rollback restored the previous release.",
+    2: "Refused before any change: bad arguments, a check that failed before the first "
+    "change, a confirmation not given, or the deploy lock held by another deploy.",
+    3: "Failed and the automatic rollback failed too: the target needs a human now. "
+    "The output names the escalation contact.",
+}
+
+OPTIONS: dict[str, str] = {
+    "-h, --help": "Show usage, options, exit codes and environment variables.",
+    "-n, --dry-run": "Print the resolved steps in order, with their commands; change nothing.",
+    "-y, --yes": "Answer yes to every confirmation (for CI). Without it and without a terminal, "
+    "a confirmation is a refusal.",
+    "--break-lock": "Take over a deploy lock that another run left behind, after reporting it.",
+    "--backup FILE": "Rollback only: restore this backup (a name from the list) without asking.",
+    "--no-db-restore": "Rollback only: roll back the code and leave the database as it is.",
+}
+
+ENVIRONMENT: dict[str, str] = {
+    "NO_COLOR": "Any value turns colour off (colour is also off when output is not a terminal).",
+    "RUNBOOK_SSH_CONFIG": "An ssh_config file passed to ssh and scp with -F (host aliases, keys, ports).",
+    "RUNBOOK_LOG_DIR": "Where the local JSON-lines log goes (default: ./.runbook/logs).",
+}
+
+LOCK = (
+    "A deploy holds a lock on the target, the directory `$DEPLOY_PATH/.deploy.lock`, made "
+    "atomically with mkdir and holding the owner's host, process id, version and start time. "
+    "A second deploy is refused (exit 2) while the lock is held. A lock is stale, and taken "
+    "over with a warning, when its owner ran on this same host and its process no longer "
+    "exists (a killed deploy), or when it is older than the environment's "
+    "`stale_lock_minutes`. `--break-lock` takes over any lock after printing its owner. "
+    "The lock is released on every exit, success or failure."
+)
+
+LOG = (
+    "Each step writes one JSON line: time, procedure, environment, version, step id, outcome "
+    "(ok, failed, skipped, rolled-back), exit code and duration in seconds. The lines go to "
+    "`$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to "
+    "`$DEPLOY_PATH/deploy.log.jsonl` on the target."
+)
