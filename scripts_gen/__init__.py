@@ -5,11 +5,25 @@ Public interface (used by `runbook build`, the site and the scenarios):
 - ``render_scripts(loaded) -> dict[str, str]``: file name in ``scripts/`` -> script text.
 - ``script_line_map(loaded) -> dict[str, dict[str, int]]``: procedure id -> step id -> the
   line of the generated script where that step runs (the site links to it).
+- ``runtime_variables(...)``, ``step_variables(...)``, ``remote_prelude(...)`` and
+  ``local_prelude(...)``: the environment a step's command runs in, so the scenarios run a
+  step exactly as the scripts do.
 """
 
 from __future__ import annotations
 
 from runbook.loader import LoadedRunbook
+from scripts_gen.prelude import local_prelude, remote_prelude
+from scripts_gen.variables import runtime_variables, step_variables
+
+__all__ = [
+    "local_prelude",
+    "remote_prelude",
+    "render_scripts",
+    "runtime_variables",
+    "script_line_map",
+    "step_variables",
+]
 
 
 def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:

@@ -28,7 +28,8 @@ OPTIONS: dict[str, str] = {
 
 ENVIRONMENT: dict[str, str] = {
     "NO_COLOR": "Any value turns colour off (colour is also off when output is not a terminal).",
-    "RUNBOOK_SSH_CONFIG": "An ssh_config file passed to ssh and scp with -F (host aliases, keys, ports).",
+    "RUNBOOK_SSH_CONFIG": "An ssh_config file passed to ssh and scp with -F (host aliases, keys, "
+    "ports). When it is set, the port comes from that file (default 22), not from the runbook.",
     "RUNBOOK_LOG_DIR": "Where the local JSON-lines log goes (default: ./.runbook/logs).",
 }
 
