@@ -76,3 +76,8 @@ def schema(indent: int) -> None:
     from runbook.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=indent or None, ensure_ascii=False))
+
+
+from runbook.target.commands import target  # noqa: E402
+
+main.add_command(target)

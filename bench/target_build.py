@@ -1,0 +1,49 @@
+"""Measure the staging target image build: cold, cached, and after a definition change.
+
+    python bench/target_build.py [--cold]
+
+--cold first removes the target images, the debootstrapped base and the build cache, so the
+figure includes debootstrap. Without it, the first figure is whatever the machine has cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from runbook.target import daemon, image
+
+
+def forget_everything(client: object) -> None:
+    """Remove every target and base image and the layer cache."""
+    for found in client.images.list():  # type: ignore[attr-defined]
+        if any(t.startswith((f"{image.IMAGE_REPO}:", f"{image.BASE_REPO}:")) for t in found.tags):
+            client.images.remove(found.id, force=True)  # type: ignore[attr-defined]
+    client.images.prune(filters={"dangling": False})  # type: ignore[attr-defined]
+    client.api.prune_builds()  # type: ignore[attr-defined]
+
+
+def timed(label: str, func: object) -> float:
+    start = time.monotonic()
+    result = func()  # type: ignore[operator]
+    seconds = time.monotonic() - start
+    print(f"{label:<34} {seconds:7.1f} s  {result}", flush=True)
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="start from no images at all")
+    args = parser.parse_args()
+    client = daemon.client()
+    if args.cold:
+        forget_everything(client)
+    timed("first build (cold)" if args.cold else "first build", lambda: image.ensure_image(client))
+    timed("cached (tag present)", lambda: image.ensure_image(client))
+    timed("definition changed (layer cache)", lambda: image.ensure_image(client, rebuild=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""items-api: the example service the runbook deploys.
+
+A WSGI application (standard library only, plus Debian's python3-psycopg2 for PostgreSQL).
+Its version is the name of the release directory it runs from, because releases live in
+`/srv/app/releases/<VERSION>/`: what serves is exactly what was unpacked there.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import urllib.request
+from collections.abc import Callable, Iterable
+from contextlib import closing
+from typing import Any
+
+RELEASE_DIR = os.path.dirname(os.path.realpath(__file__))
+VERSION = os.path.basename(RELEASE_DIR)
+DSN = os.environ.get("ITEMS_DSN", "dbname=app connect_timeout=3")
+FAIL_FLAG = os.path.join(RELEASE_DIR, "FAIL_HEALTHCHECK")
+EXTERNAL = [u for u in os.environ.get("ITEMS_EXTERNAL_URLS", "").split(",") if u]
+
+StartResponse = Callable[..., Any]
+Response = tuple[str, str, bytes]
+
+
+def query(sql: str) -> list[tuple[Any, ...]]:
+    """Run one read-only query on a fresh connection (imported late: tests need no driver)."""
+    import psycopg2
+
+    with closing(psycopg2.connect(DSN)) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return list(cur.fetchall())
+
+
+def database_ok() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        return query("select 1") == [(1,)]
+    except Exception:
+        return False
+
+
+def external_status() -> dict[str, str]:
+    """State of each configured external dependency, as this service sees it."""
+    states = {}
+    for url in EXTERNAL:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                states[url] = "ok" if reply.status < 400 else "error"
+        except Exception:
+            states[url] = "down"
+    return states
+
+
+def as_json(status: str, body: object) -> Response:
+    return status, "application/json", json.dumps(body).encode()
+
+
+def health() -> Response:
+    db = database_ok()
+    failing = os.path.exists(FAIL_FLAG)
+    body = {"status": "ok" if db and not failing else "error", "version": VERSION,
+            "database": "ok" if db else "error"}
+    return as_json("200 OK" if db and not failing else "503 Service Unavailable", body)
+
+
+def items() -> Response:
+    try:
+        rows = query("select to_jsonb(i) from items i order by i.id")
+    except Exception:
+        return as_json("500 Internal Server Error", {"error": "database unavailable"})
+    return as_json("200 OK", {"items": [row[0] for row in rows]})
+
+
+def page(title: str, body: str) -> Response:
+    text = (f"<!doctype html><html><head><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return "200 OK", "text/html; charset=utf-8", text.encode()
+
+
+ROUTES: dict[str, Callable[[], Response]] = {
+    "/health": health,
+    "/": lambda: page("items-api", f"<p>Version {html.escape(VERSION)}</p>"),
+    "/version": lambda: ("200 OK", "text/plain; charset=utf-8", f"{VERSION}\n".encode()),
+    "/api/items": items,
+    "/api/status": lambda: as_json("200 OK", {"version": VERSION, "external": external_status()}),
+    "/login": lambda: page("Sign in", '<form method="post"><input name="user">'
+                           '<button>Sign in</button></form>'),
+}
+
+
+def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI entry point gunicorn serves (`app:application`)."""
+    route = ROUTES.get(environ.get("PATH_INFO") or "/")
+    if route is None:
+        status, kind, body = "404 Not Found", "text/plain; charset=utf-8", b"not found\n"
+    else:
+        status, kind, body = route()
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,166 @@
+"""Start, find and remove the staging target container; its key pair and ssh_config.
+
+The key pair is made per run in the state directory and the public half reaches the
+container through its environment at start, so no key is ever baked into the image. Ports
+are published on 127.0.0.1 only; everything talks to the target there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from runbook.errors import TargetError
+
+DEFAULT_STATE_DIR = Path(".runbook/target")
+HOST_ALIASES = ("staging.example.internal", "app.example.internal")
+SSH_USER = "deploy"
+READY_TIMEOUT_S = 90.0
+LABEL = "runbook.target"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running target as the tests and the scripts reach it."""
+
+    container_id: str
+    name: str
+    image: str
+    ssh_port: int
+    http_port: int
+    key_file: str
+    ssh_config: str
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def ssh_endpoint(self) -> str:
+        return f"{SSH_USER}@127.0.0.1 -p {self.ssh_port}"
+
+
+def make_key(state_dir: Path) -> tuple[Path, str]:
+    """A fresh ed25519 key pair for this run; returns the private key path and public key."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    key = state_dir / "id_ed25519"
+    for old in (key, key.with_suffix(".pub")):
+        old.unlink(missing_ok=True)
+    try:
+        subprocess.run(  # noqa: S603 - fixed command
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "runbook-target", "-f", str(key)],
+            check=True, capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise TargetError(f"cannot make an SSH key pair with ssh-keygen: {exc}") from None
+    return key, key.with_suffix(".pub").read_text(encoding="utf-8").strip()
+
+
+def ssh_config_text(ssh_port: int, key_file: Path) -> str:
+    """Host aliases of both environments pointing at the published SSH port."""
+    return (
+        "# Written by `runbook target up`: the staging target's SSH, published on 127.0.0.1.\n"
+        f"Host {' '.join(HOST_ALIASES)}\n"
+        "  HostName 127.0.0.1\n"
+        f"  Port {ssh_port}\n"
+        f"  User {SSH_USER}\n"
+        f"  IdentityFile {key_file}\n"
+        "  IdentitiesOnly yes\n"
+        "  StrictHostKeyChecking no\n"
+        "  UserKnownHostsFile /dev/null\n"
+        "  LogLevel ERROR\n"
+        "  ConnectTimeout 10\n"
+    )
+
+
+def start(client: Any, image: str, state_dir: Path) -> Target:
+    """Run a new target container from ``image`` and wait until it serves."""
+    state_dir = state_dir.resolve()
+    key, public = make_key(state_dir)
+    try:
+        container = client.containers.run(
+            image, detach=True, hostname="staging", environment={"AUTHORIZED_KEY": public},
+            ports={"22/tcp": ("127.0.0.1", None), "80/tcp": ("127.0.0.1", None)},
+            labels={LABEL: str(state_dir)}, name=f"runbook-target-{os.getpid()}-{int(time.time())}",
+        )
+    except Exception as exc:
+        raise TargetError(f"cannot start the target container: {exc}") from None
+    container.reload()
+    ports = container.attrs["NetworkSettings"]["Ports"]
+    ssh_port, http_port = (int(ports[p][0]["HostPort"]) for p in ("22/tcp", "80/tcp"))
+    config = state_dir / "ssh_config"
+    config.write_text(ssh_config_text(ssh_port, key), encoding="utf-8")
+    target = Target(container.id, container.name, image, ssh_port, http_port, str(key), str(config))
+    (state_dir / "target.json").write_text(json.dumps(asdict(target), indent=2), encoding="utf-8")
+    wait_ready(client, target)
+    return target
+
+
+def wait_ready(client: Any, target: Target, timeout: float = READY_TIMEOUT_S) -> None:
+    """Until sshd greets and nginx answers /health with 200, or say why not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        container = client.containers.get(target.container_id)
+        if container.status == "exited":
+            logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
+            raise TargetError(f"the target container exited during start: {logs}")
+        if _ssh_greets(target.ssh_port) and _healthy(target.http_url):
+            return
+        time.sleep(0.3)
+    raise TargetError(f"the target did not become ready within {timeout:.0f} s")
+
+
+def _ssh_greets(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            return sock.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(base_url + "/health", timeout=2) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def load(state_dir: Path) -> Target | None:
+    """The target recorded in the state directory, if any."""
+    try:
+        data = json.loads((state_dir / "target.json").read_text(encoding="utf-8"))
+        return Target(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def running(client: Any, target: Target) -> bool:
+    import docker
+
+    try:
+        return bool(client.containers.get(target.container_id).status == "running")
+    except docker.errors.NotFound:
+        return False
+
+
+def remove(client: Any, state_dir: Path) -> Target | None:
+    """Remove the recorded container (if it still exists) and forget the state."""
+    import docker
+
+    target = load(state_dir)
+    if target is not None:
+        try:
+            client.containers.get(target.container_id).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    for name in ("target.json", "ssh_config", "id_ed25519", "id_ed25519.pub"):
+        (state_dir / name).unlink(missing_ok=True)
+    return target
