@@ -1,0 +1,145 @@
+"""The one jinja2 environment of the site, its filters, and how links resolve per output.
+
+Templates write markdown. Text from the YAML is untrusted as far as HTML goes: autoescape is
+on and every ``{{ value }}`` passes through :func:`md_text`, which escapes ``&``, ``<`` and
+``>`` outside backtick code spans (markdown escapes the inside of code spans itself, so
+escaping there would show ``&lt;`` literally). A step title ``<script>alert(1)</script>``
+therefore shows as text. Commands go through :func:`fence`, which picks a fence longer than
+any backtick run in the command, so no command can close its own code block.
+
+The same fragments render two outputs: the mkdocs site (``mode="site"``: one page per
+section, attr_list anchors, admonitions) and the single file ``DEPLOYMENT-RUNBOOK.md``
+(``mode="single"``: one document, HTML anchors and alerts a code host renders).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+Mode = Literal["site", "single"]
+TEMPLATES = Path(__file__).parent / "templates"
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_text(value: Any) -> Any:
+    """Escape HTML in YAML text, leaving backtick code spans for markdown to escape."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    out: list[str] = []
+    last = 0
+    for match in _CODE_SPAN.finditer(value):
+        out.append(_escape_html(value[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_escape_html(value[last:]))
+    return Markup("".join(out))
+
+
+def cell(value: Any) -> Markup:
+    """Text fit for one table cell: escaped, on one line, pipes escaped."""
+    text = str(md_text(value if value is not None else ""))
+    return Markup(" ".join(text.split()).replace("|", "\\|"))
+
+
+def fence(command: str, lang: str = "bash") -> Markup:
+    """A fenced code block that no backtick run in ``command`` can close."""
+    longest = max((len(m) for m in re.findall(r"`+", command)), default=0)
+    marks = "`" * max(3, longest + 1)
+    return Markup(f"{marks}{lang}\n{command.rstrip()}\n{marks}")
+
+
+def code(value: str) -> Markup:
+    """An inline code span around any text, whatever backticks it holds."""
+    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
+    marks = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return Markup(f"{marks}{pad}{value}{pad}{marks}")
+
+
+def mermaid_label(value: str) -> Markup:
+    """Text safe inside a quoted mermaid node label."""
+    text = re.sub(r"[<>\"`{}\[\]|#;]", " ", value)
+    return Markup(" ".join(text.split()))
+
+
+def yes_no(value: bool) -> str:
+    """Yes or No, as the tables read."""
+    return "Yes" if value else "No"
+
+
+@dataclass(frozen=True)
+class Linker:
+    """Resolves a link to a page (and anchor) from the page being rendered, per output mode."""
+
+    mode: Mode
+    current: str
+
+    def __call__(self, page: str, anchor: str | None = None) -> Markup:
+        if self.mode == "single":
+            return Markup("#" + (anchor or page_anchor(page)))
+        if page == self.current:
+            target = ""
+        else:
+            target = posixpath.relpath(page, posixpath.dirname(self.current) or ".")
+        return Markup(target + (f"#{anchor}" if anchor else ""))
+
+    def script(self, name: str, line: int) -> Markup:
+        """Link to a line of a generated script: its listing page, or the file on a code host."""
+        if self.mode == "single":
+            return Markup(f"../../scripts/{name}#L{line}")
+        return self(f"scripts/{name}.md", f"__codelineno-0-{line}")
+
+    def anchor(self, anchor: str) -> Markup:
+        """Heading suffix that gives it a stable id: attr_list (site) or an HTML anchor (single)."""
+        if self.mode == "site":
+            return Markup(f" {{ #{anchor} }}")
+        return Markup(f' <a id="{anchor}"></a>')
+
+
+def page_anchor(page: str) -> str:
+    """The anchor a site page gets inside the single file."""
+    return "page-" + page.removesuffix(".md").replace("/", "-")
+
+
+def environment() -> Environment:
+    """The jinja2 environment: autoescape on, YAML text escaped for markdown, strict undefined."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        finalize=md_text,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        cell=cell, fence=fence, code=code, mermaid_label=mermaid_label, yes_no=yes_no
+    )
+    return env
+
+
+def render(env: Environment, template: str, mode: Mode, current: str, **context: Any) -> str:
+    """Render one fragment for one output, with the link resolver and heading depth set."""
+    depth = 0 if mode == "site" else 1
+    text = env.get_template(template).render(
+        mode=mode, link=Linker(mode, current), depth=depth, h=_heading(depth), **context
+    )
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _heading(depth: int) -> Any:
+    def h(level: int) -> Markup:
+        return Markup("#" * (level + depth))
+
+    return h

@@ -1,0 +1,150 @@
+"""What a procedure page shows about each step, derived once from the model.
+
+Templates stay declarative: the decisions (what a failure does after the point of no return,
+which endpoints ``check_endpoints`` requests, where a step runs, how verification went) are
+made here, in plain Python that tests can call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runbook.model import Endpoint, OnFailure, Procedure, Runbook, RunsOn, Stage, Step
+from runbook.site.comparison import uses_helper
+from runbook.verification import Verification
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step as a procedure page shows it."""
+
+    number: int
+    step_id: str
+    step: Step
+    after_point: bool
+    is_point: bool
+    failure: str
+    expectations: list[str]
+    script_line: int | None = None
+    verified: str | None = None
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stage with its steps resolved."""
+
+    stage: Stage
+    steps: list[StepView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProcedureView:
+    """Everything a procedure page needs."""
+
+    procedure_id: str
+    procedure: Procedure
+    stages: list[StageView]
+    rollback: list[tuple[str, Step]]
+    endpoints: list[Endpoint]
+    tests_endpoints: bool
+    verification: str
+
+
+def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
+    """Where a command runs, in the reader's words."""
+    runs_on = step.runs_on if isinstance(step, Step) else step
+    if runs_on is RunsOn.local:
+        return "the deploying machine (local)"
+    env = runbook.environments[env_id]
+    return f"the target: `{env.ssh_user}@{env.host}` (remote, over SSH)"
+
+
+def expectations(step: Step) -> list[str]:
+    """What success looks like, one short sentence each."""
+    expect = step.expect
+    out = [f"exits with code {expect.exit_code}"] if step.command else []
+    if expect.output_contains:
+        out.append(f"output contains `{expect.output_contains}`")
+    if expect.file:
+        size = expect.file.min_bytes
+        out.append(f"leaves `{expect.file.path}` of at least {size} byte{'' if size == 1 else 's'}")
+    if expect.http_status:
+        out.append(f"reports HTTP status {expect.http_status}")
+    if step.confirm:
+        out.append("the operator answers `yes`")
+    return out
+
+
+def failure(step: Step, after_point: bool, procedure: Procedure) -> str:
+    """What a failure of this step does to the procedure."""
+    if step.on_failure is OnFailure.continue_:
+        return "Warns and goes on: the procedure does not depend on this step."
+    if (after_point or step.on_failure is OnFailure.rollback) and procedure.rollback_steps:
+        return "Triggers the automatic rollback below, then the script exits 1."
+    if after_point or step.on_failure is OnFailure.rollback:
+        return "Stops the procedure (this procedure has no automatic rollback): act by hand."
+    if step.confirm and not step.command:
+        return "Any answer but `yes` stops the procedure before anything changes (exit 2)."
+    return "Stops the procedure; nothing after it runs."
+
+
+def procedure_view(
+    runbook: Runbook,
+    procedure_id: str,
+    lines: dict[str, int],
+    verification: Verification | None,
+    digest: str,
+) -> ProcedureView:
+    """Resolve a procedure's stages and steps into what its page shows."""
+    proc = runbook.procedures[procedure_id]
+    record = verification.procedures.get(procedure_id) if verification else None
+    stages: list[StageView] = []
+    number, after = 0, False
+    for stage in proc.stages:
+        view = StageView(stage)
+        for step_id in stage.steps:
+            number += 1
+            step = runbook.steps[step_id]
+            is_point = step_id == proc.point_of_no_return
+            result = record.steps.get(step_id) if record else None
+            view.steps.append(
+                StepView(
+                    number=number,
+                    step_id=step_id,
+                    step=step,
+                    after_point=after,
+                    is_point=is_point,
+                    failure=failure(step, after, proc),
+                    expectations=expectations(step),
+                    script_line=lines.get(step_id),
+                    verified=f"{result.outcome} ({result.duration_s:.1f} s)" if result else None,
+                )
+            )
+            after = after or is_point
+        stages.append(view)
+    endpoints = proc.endpoints
+    if endpoints is None:
+        endpoints = runbook.environments[proc.environment].endpoints
+    return ProcedureView(
+        procedure_id=procedure_id,
+        procedure=proc,
+        stages=stages,
+        rollback=[(sid, runbook.steps[sid]) for sid in proc.rollback_steps],
+        endpoints=list(endpoints),
+        tests_endpoints=any(
+            uses_helper(runbook.steps[s], "check_endpoints") for s in proc.step_ids
+        ),
+        verification=verification_text(verification, procedure_id, digest),
+    )
+
+
+def verification_text(verification: Verification | None, procedure_id: str, digest: str) -> str:
+    """The "last verified" line of a procedure page."""
+    record = verification.procedures.get(procedure_id) if verification else None
+    if verification is None or record is None:
+        return "not verified yet (run `runbook verify`)"
+    when = record.date.strftime("%Y-%m-%d %H:%M UTC")
+    text = f"{record.outcome} on {when} in {record.duration_s:.0f} s"
+    if verification.runbook_digest != digest:
+        text += " (against an earlier version of the runbook)"
+    return text

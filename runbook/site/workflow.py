@@ -1,0 +1,41 @@
+"""The deployment workflow as a mermaid flowchart, drawn from the procedures.
+
+Each procedure is a subgraph of its stages in order. Deploys are chained in file order
+("promote"), and each environment's deploy points to its rollback ("incident"), so the
+diagram follows the runbook without being drawn by hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from runbook.model import ProcedureKind, Runbook
+from runbook.site.render import mermaid_label
+
+
+def workflow(runbook: Runbook) -> str:
+    """Mermaid source of the workflow diagram."""
+    lines = ["flowchart LR"]
+    first: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for i, (pid, proc) in enumerate(runbook.procedures.items()):
+        lines.append(f'  subgraph p{i}["{mermaid_label(proc.title)}"]')
+        lines.append("    direction TB")
+        names = [f"p{i}s{j}" for j in range(len(proc.stages))]
+        for name, stage in zip(names, proc.stages, strict=True):
+            point = proc.point_of_no_return in stage.steps
+            label = mermaid_label(stage.title) + (" (point of no return)" if point else "")
+            lines.append(f'    {name}["{label}"]')
+        lines.extend(f"    {a} --> {b}" for a, b in itertools.pairwise(names))
+        lines.append("  end")
+        first[pid], last[pid] = f"p{i}", f"p{i}"
+    deploys = [p for p, proc in runbook.procedures.items() if proc.kind is ProcedureKind.deploy]
+    lines.extend(
+        f"  {last[a]} -- promote --> {first[b]}" for a, b in itertools.pairwise(deploys)
+    )
+    for pid in deploys:
+        env = runbook.procedures[pid].environment
+        for rid, proc in runbook.procedures.items():
+            if proc.kind is ProcedureKind.rollback and proc.environment == env:
+                lines.append(f"  {last[pid]} -. incident .-> {first[rid]}")
+    return "\n".join(lines)
