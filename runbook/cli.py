@@ -81,3 +81,7 @@ def schema(indent: int) -> None:
 from runbook.target.commands import target  # noqa: E402
 
 main.add_command(target)
+
+from runbook.check import check  # noqa: E402
+
+main.add_command(check)

@@ -1,0 +1,137 @@
+"""`runbook check`: validation, lint, drift and shellcheck in one command, for CI and pre-commit.
+
+Exit codes: 0 when everything is clean, 1 when a check found problems, 2 when the input cannot
+be used (invalid or unreadable runbook). ``--verify`` adds the container suite. The output is
+text on a terminal, ``--format json`` for tools and ``--format github`` for workflow
+annotations; the same ``CheckReport`` feeds all three.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from runbook.errors import RunbookError
+from runbook.lint.outputs import Issue
+from runbook.lint.report import CheckReport
+
+FORMATS = ("text", "json", "github")
+
+
+def _lint_issues(loaded: object) -> list[Issue]:
+    from runbook.lint import lint_loaded
+    from runbook.loader import LoadedRunbook
+
+    assert isinstance(loaded, LoadedRunbook)
+    return [
+        Issue(
+            "lint",
+            f.rule,
+            f.message,
+            f.location.file if f.location else loaded.display,
+            f.location.line if f.location else None,
+            f.location.column if f.location else None,
+            f.path,
+        )
+        for f in lint_loaded(loaded)
+    ]
+
+
+def _verify_issues(file: Path) -> list[Issue]:
+    """The container suite, as issues: one per failed scenario or step."""
+    try:
+        from runbook import verify as verify_module
+    except ImportError:
+        raise RunbookError("--verify needs runbook.verify, which this installation lacks") from None
+    run = getattr(verify_module, "run_verify", None)
+    if run is None:
+        raise RunbookError("--verify needs runbook.verify.run_verify, which is not there")
+    failures: list[str] = run(file)
+    return [Issue("verify", "verify", failure, str(file)) for failure in failures]
+
+
+def run_check(file: Path, *, verify: bool = False) -> CheckReport:
+    """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
+    from runbook.build import render_outputs
+    from runbook.lint import RULES
+    from runbook.lint.outputs import drift, shellcheck
+    from runbook.loader import load
+
+    loaded = load(file)
+    outputs = render_outputs(loaded)
+    root = loaded.path.parent
+    scripts = {rel: text for rel, text in outputs.items() if rel.endswith(".sh")}
+    report = CheckReport(
+        loaded.display, rules=len(RULES), generated=len(outputs), scripts=len(scripts)
+    )
+    report.issues += _lint_issues(loaded)
+    report.issues += drift(outputs, root, loaded.display)
+    report.issues += shellcheck(scripts, root)
+    if verify:
+        report.issues += _verify_issues(file)
+        report.verified = True
+    return report
+
+
+def _print_text(report: CheckReport) -> None:
+    from runbook.console import ok, say
+
+    for issue in report.issues:
+        say(str(issue), fg="red" if issue.kind != "shellcheck" else "yellow")
+        for line in issue.detail.splitlines():
+            colour = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1])
+            say(f"    {line}", fg=None if line[:3] in ("+++", "---") else colour)
+    if report.issues:
+        say(report.summary(), fg="red", bold=True)
+    else:
+        ok(report.summary())
+
+
+def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
+    from runbook.console import say
+    from runbook.lint.report import problems_github, problems_json
+
+    if fmt == "json":
+        click.echo(problems_json(source, exc.problems))
+    elif fmt == "github":
+        for line in problems_github(source, exc.problems):
+            click.echo(line)
+    for line in exc.lines():
+        say(line, fg="red", err=True)
+
+
+@click.command()
+@click.argument("file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--verify", is_flag=True, help="Also run the container suite (needs Docker).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations.",
+)
+def check(file: Path, verify: bool, fmt: str) -> None:
+    """Validate FILE (default: runbook.yaml), lint it, and check the generated files.
+
+    Fails on findings of the lint rules, on committed generated files that differ from what
+    FILE renders now (missing ones included), and on shellcheck comments on the scripts.
+    Exit 0 when clean, 1 on findings, 2 when FILE cannot be used.
+    """
+    from runbook.lint.report import github_lines, json_text
+
+    try:
+        report = run_check(file, verify=verify)
+    except RunbookError as exc:
+        _print_unusable(fmt, str(file), exc)
+        sys.exit(exc.exit_code)
+    if fmt == "json":
+        click.echo(json_text(report))
+    elif fmt == "github":
+        for line in github_lines(report):
+            click.echo(line)
+    else:
+        _print_text(report)
+    sys.exit(report.exit_code)

