@@ -174,7 +174,7 @@ def nav(site_pages: dict[str, str]) -> list[Any]:
     entries: list[Any] = []
     sections: dict[str, list[dict[str, str]]] = {}
     for path, text in site_pages.items():
-        entry = {page_title(text): path}
+        entry = {("Overview" if path == "index.md" else page_title(text)): path}
         folder = Path(path).parts[0] if "/" in path else None
         if folder is None:
             entries.append(entry)

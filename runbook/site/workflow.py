@@ -30,9 +30,7 @@ def workflow(runbook: Runbook) -> str:
         lines.append("  end")
         first[pid], last[pid] = f"p{i}", f"p{i}"
     deploys = [p for p, proc in runbook.procedures.items() if proc.kind is ProcedureKind.deploy]
-    lines.extend(
-        f"  {last[a]} -- promote --> {first[b]}" for a, b in itertools.pairwise(deploys)
-    )
+    lines.extend(f"  {last[a]} -- promote --> {first[b]}" for a, b in itertools.pairwise(deploys))
     for pid in deploys:
         env = runbook.procedures[pid].environment
         for rid, proc in runbook.procedures.items():

@@ -1,0 +1,72 @@
+"""The `build` and `serve` commands (registered in runbook/cli.py). Thin: load, call, report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from runbook.cli import handle_errors, source_argument
+from runbook.console import ok, say
+
+CONFIG_HELP = "mkdocs configuration (default: mkdocs.yml beside FILE)."
+
+
+def _config(file: Path, config: Path | None) -> Path:
+    return config if config is not None else file.resolve().parent / "mkdocs.yml"
+
+
+@click.command()
+@source_argument
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to build the site (default: site/ beside FILE).",
+)
+@click.option("--no-site", is_flag=True, help="Write the generated files only; skip the site.")
+@click.option(
+    "--config", "config", type=click.Path(dir_okay=False, path_type=Path), help=CONFIG_HELP
+)
+@handle_errors
+def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None) -> None:
+    """Render everything from FILE (default: runbook.yaml): the single-file runbook, the
+    scripts, the JSON Schema, and the site. An invalid runbook changes nothing.
+    """
+    from runbook.build import build as run_build
+    from runbook.loader import load
+
+    loaded = load(file)
+    root = loaded.path.parent
+    target = None if no_site else (site_dir or root / "site")
+    result = run_build(loaded, target, _config(file, config))
+    for path in result.written:
+        ok(f"wrote {os.path.relpath(path)}")
+    if result.unchanged:
+        say(f"{len(result.unchanged)} generated file(s) already up to date")
+    if result.site_dir is not None:
+        index = os.path.relpath(result.site_dir / "index.html")
+        ok(
+            f"site: {result.pages} pages in {os.path.relpath(result.site_dir)}/ ({result.seconds:.1f} s)"
+        )
+        say(f"open {index}  (or `runbook serve {file}` for live reload)")
+    else:
+        say(f"done in {result.seconds:.1f} s")
+
+
+@click.command()
+@source_argument
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--config", "config", type=click.Path(dir_okay=False, path_type=Path), help=CONFIG_HELP
+)
+@handle_errors
+def serve(file: Path, port: int, config: Path | None) -> None:
+    """Serve the site of FILE on http://127.0.0.1:PORT/, rebuilding when the YAML changes."""
+    from runbook.loader import load
+    from runbook.site.mkdocs_build import serve as run_serve
+
+    loaded = load(file)
+    say(f"serving {loaded.display} on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+    run_serve(_config(file, config), loaded.path, port)

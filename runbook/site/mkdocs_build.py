@@ -1,0 +1,104 @@
+"""Running mkdocs from Python: the one place where mkdocs' errors become ours.
+
+mkdocs reports problems through its logger and then aborts; the build collects its warnings
+and errors and raises a ``RunbookError`` carrying them, so the CLI prints them like any other
+problem and nothing reaches the user as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from runbook.errors import Problem, RunbookError
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+#: Set by `runbook serve FILE`: the runbook the plugin renders instead of its configured one.
+RUNBOOK_FILE_ENV = "RUNBOOK_FILE"
+
+
+class _Collect(logging.Handler):
+    """Keeps mkdocs' warnings and errors for the error message."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def _mkdocs_errors(config_file: Path) -> Iterator[_Collect]:
+    from mkdocs.exceptions import MkDocsException
+
+    handler = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    except (MkDocsException, SystemExit) as exc:
+        lines = handler.lines or [str(exc)]
+        problems = [Problem(f"site build failed: {line}") for line in _split(lines)]
+        if str(exc) and str(exc) not in lines:
+            problems.append(Problem(f"{config_file}: {exc}"))
+        raise RunbookError(problems) from None
+    finally:
+        logger.removeHandler(handler)
+
+
+def _split(lines: list[str]) -> list[str]:
+    return [part for line in lines for part in line.splitlines() if part.strip()]
+
+
+def load_config(config_file: Path, runbook: Path | None = None, **overrides: object) -> object:
+    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given."""
+    from mkdocs.config import load_config as mkdocs_load_config
+
+    if not config_file.is_file():
+        raise RunbookError(Problem(f"{config_file}: mkdocs configuration not found"))
+    with _mkdocs_errors(config_file):
+        config = mkdocs_load_config(str(config_file), **overrides)
+    plugin = config.plugins.get("runbook")
+    if plugin is None:
+        raise RunbookError(
+            Problem(
+                f"{config_file}: the 'runbook' plugin is not enabled",
+                hint="plugins: [search, runbook]",
+            )
+        )
+    if runbook is not None:
+        plugin.config.runbook = str(runbook.resolve())
+    return config
+
+
+def build_site(config_file: Path, site_dir: Path, runbook: Path | None = None) -> int:
+    """Build the site into ``site_dir``; return how many HTML pages it has."""
+    from mkdocs.commands.build import build
+
+    config = load_config(config_file, runbook, site_dir=str(site_dir))
+    with _mkdocs_errors(config_file):
+        build(config)  # type: ignore[arg-type]
+    return sum(1 for page in site_dir.rglob("*.html") if page.name != "404.html")
+
+
+def serve(config_file: Path, runbook: Path | None, port: int) -> None:
+    """Serve the site on 127.0.0.1 with live reload (YAML included) until interrupted."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    load_config(config_file, runbook)  # fail early, with our message, on a bad config
+    if runbook is not None:
+        os.environ[RUNBOOK_FILE_ENV] = str(runbook.resolve())
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with _mkdocs_errors(config_file):
+            mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True)
+    finally:
+        logger.removeHandler(handler)
