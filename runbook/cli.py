@@ -85,3 +85,8 @@ main.add_command(target)
 from runbook.check import check  # noqa: E402
 
 main.add_command(check)
+
+from runbook.site.commands import build, serve  # noqa: E402
+
+main.add_command(build)
+main.add_command(serve)

@@ -31,8 +31,10 @@ def _config(file: Path, config: Path | None) -> Path:
 )
 @handle_errors
 def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None) -> None:
-    """Render everything from FILE (default: runbook.yaml): the single-file runbook, the
-    scripts, the JSON Schema, and the site. An invalid runbook changes nothing.
+    """Render the site, single-file runbook, scripts and schema from FILE.
+
+    FILE defaults to runbook.yaml. An invalid runbook, or a site that fails to build,
+    changes nothing: the previous site and files stay as they were.
     """
     from runbook.build import build as run_build
     from runbook.loader import load
@@ -47,9 +49,8 @@ def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None)
         say(f"{len(result.unchanged)} generated file(s) already up to date")
     if result.site_dir is not None:
         index = os.path.relpath(result.site_dir / "index.html")
-        ok(
-            f"site: {result.pages} pages in {os.path.relpath(result.site_dir)}/ ({result.seconds:.1f} s)"
-        )
+        where = os.path.relpath(result.site_dir)
+        ok(f"site: {result.pages} pages in {where}/ ({result.seconds:.1f} s)")
         say(f"open {index}  (or `runbook serve {file}` for live reload)")
     else:
         say(f"done in {result.seconds:.1f} s")
