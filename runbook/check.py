@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,14 +18,15 @@ from runbook.errors import RunbookError
 from runbook.lint.outputs import Issue
 from runbook.lint.report import CheckReport
 
+if TYPE_CHECKING:
+    from runbook.loader import LoadedRunbook
+
 FORMATS = ("text", "json", "github")
 
 
-def _lint_issues(loaded: object) -> list[Issue]:
+def _lint_issues(loaded: LoadedRunbook) -> list[Issue]:
     from runbook.lint import lint_loaded
-    from runbook.loader import LoadedRunbook
 
-    assert isinstance(loaded, LoadedRunbook)
     return [
         Issue(
             "lint",
@@ -41,8 +43,10 @@ def _lint_issues(loaded: object) -> list[Issue]:
 
 def _verify_issues(file: Path) -> list[Issue]:
     """The container suite, as issues: one per failed scenario or step."""
+    import importlib
+
     try:
-        from runbook import verify as verify_module
+        verify_module = importlib.import_module("runbook.verify")
     except ImportError:
         raise RunbookError("--verify needs runbook.verify, which this installation lacks") from None
     run = getattr(verify_module, "run_verify", None)

@@ -77,6 +77,9 @@ def drift(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
             issues.append(Issue("drift", "drift", f"generated file cannot be read ({exc})", shown))
             continue
         if committed == expected:
+            if rel.endswith(".sh") and not os.access(target, os.X_OK):
+                message = f"generated script is not executable; run `runbook build {source}`"
+                issues.append(Issue("drift", "drift", message, shown))
             continue
         old, new = committed.splitlines(keepends=True), expected.splitlines(keepends=True)
         diff = "".join(

@@ -79,8 +79,8 @@ def _last_health_check(rb: Runbook, pid: str) -> int:
     rationale="""
         Once a procedure has passed its point of no return, a failure must lead back to a
         working service: the procedure's `rollback_steps` run (deploys must define them).
-        Two things break that path. A step with `on_failure: continue` after the point of no
-        return and before the procedure's last health check swallows a failure that should
+        Two things break that path. A step with `on_failure: continue` from the point of no
+        return up to and including the procedure's last health check swallows a failure that should
         have rolled back, so a broken release is reported as done (housekeeping after the
         last health check may continue). And a procedure with no point of no return and no
         rollback steps whose steps say `on_failure: rollback` promises a rollback that
@@ -122,7 +122,7 @@ def rollback_path(rb: Runbook) -> Iterator[Hit]:
         start = proc.step_ids.index(proc.point_of_no_return)
         last_check = _last_health_check(rb, pid)
         for index, (path, step_id, step) in enumerate(refs):
-            if start <= index < last_check and step.on_failure is OnFailure.continue_:
+            if start <= index <= last_check and step.on_failure is OnFailure.continue_:
                 yield Hit(
                     path,
                     f"'{step_id}' continues on failure after the point of no return of "

@@ -84,12 +84,12 @@ def _commands(rb: Runbook) -> Iterator[tuple[DocPath, str, str | None]]:
     example="""
         steps:
           notify:
-            command: curl -H "Authorization: Bearer 9f8e7d6c5b4a" https://chat.example.com/hook
+            command: 'curl -H "Authorization: Bearer 9f8e7d6c5b4a" https://chat.example.com/hook'
     """,
     fix="""
         steps:
           notify:
-            command: curl -H "Authorization: Bearer $CHAT_TOKEN" https://chat.example.com/hook
+            command: 'curl -H "Authorization: Bearer $CHAT_TOKEN" https://chat.example.com/hook'
     """,
 )
 def no_literal_secrets(rb: Runbook) -> Iterator[Hit]:
