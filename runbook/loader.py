@@ -71,13 +71,21 @@ class _Assembler:
         self.files: list[Path] = []
         self.data: dict[str, Any] = {}
 
-    def read(self, path: Path, chain: tuple[Path, ...] = ()) -> None:
+    def read(
+        self, path: Path, chain: tuple[Path, ...] = (), origin: Location | None = None
+    ) -> None:
         path = path.resolve() if path.exists() else path
         display = _display(path)
         if path in chain:
-            raise RunbookError(Problem(f"{display} includes itself (through {_display(chain[-1])})"))
+            raise RunbookError(
+                Problem(
+                    f"{display} is already being included (an include cycle)", origin, "include"
+                )
+            )
         if len(self.files) >= MAX_INCLUDES:
-            raise RunbookError(Problem(f"more than {MAX_INCLUDES} included files"))
+            raise RunbookError(
+                Problem(f"more than {MAX_INCLUDES} included files", origin, "include")
+            )
         data, smap = load_document(path, display)
         if not isinstance(data, dict):
             kind = "a list" if isinstance(data, list) else "a single value"
@@ -89,19 +97,27 @@ class _Assembler:
                 )
             )
         self.files.append(path)
+        if len(self.files) == 1:
+            self.smap.values[()] = smap.values[()]
         self._merge(data, smap, display)
         includes = data.get("include", [])
         if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
             raise RunbookError(
-                Problem("'include' must be a list of file paths", smap.locate(("include",)), "include")
+                Problem(
+                    "'include' must be a list of file paths", smap.locate(("include",)), "include"
+                )
             )
         for i, name in enumerate(includes):
             target = path.parent / name
             if not target.is_file():
                 raise RunbookError(
-                    Problem(f"included file not found: {name}", smap.locate(("include", i)), f"include[{i}]")
+                    Problem(
+                        f"included file not found: {name}",
+                        smap.locate(("include", i)),
+                        f"include[{i}]",
+                    )
                 )
-            self.read(target, (*chain, path))
+            self.read(target, (*chain, path), smap.locate(("include", i)))
 
     def _merge(self, data: dict[str, Any], smap: SourceMap, display: str) -> None:
         first = not self.files[:-1]
@@ -114,13 +130,25 @@ class _Assembler:
             if key not in self.data:
                 self.data[key] = value
                 self._copy_positions(smap, (key,))
-            elif key in KEYED_SECTIONS and isinstance(value, dict) and isinstance(self.data[key], dict):
+            elif (
+                key in KEYED_SECTIONS
+                and isinstance(value, dict)
+                and isinstance(self.data[key], dict)
+            ):
                 for item_id, item in value.items():
                     if item_id in self.data[key]:
-                        self._duplicate(smap, (key, item_id), f"{key[:-1] if key.endswith('s') else key} '{item_id}'")
+                        self._duplicate(
+                            smap,
+                            (key, item_id),
+                            f"{key[:-1] if key.endswith('s') else key} '{item_id}'",
+                        )
                     self.data[key][item_id] = item
                     self._copy_positions(smap, (key, item_id))
-            elif key in LIST_SECTIONS and isinstance(value, list) and isinstance(self.data[key], list):
+            elif (
+                key in LIST_SECTIONS
+                and isinstance(value, list)
+                and isinstance(self.data[key], list)
+            ):
                 offset = len(self.data[key])
                 self.data[key].extend(value)
                 for path, loc in smap.values.items():

@@ -44,14 +44,18 @@ class _Checker:
                     self.ref((*base, "stages", si, "steps", i), "step", step_id, rb.steps)
             for i, step_id in enumerate(proc.rollback_steps):
                 self.ref((*base, "rollback_steps", i), "step", step_id, rb.steps)
-            if proc.point_of_no_return is not None:
-                self.ref(
+            pnr = proc.point_of_no_return
+            if pnr is not None and pnr not in proc.step_ids:
+                self.add(
                     (*base, "point_of_no_return"),
-                    f"step of procedure '{pid}'",
-                    proc.point_of_no_return,
-                    proc.step_ids,
+                    f"step '{pnr}' is not one of this procedure's steps",
+                    did_you_mean(pnr, proc.step_ids),
                 )
-            if proc.kind is ProcedureKind.deploy and proc.point_of_no_return and not proc.rollback_steps:
+            if (
+                proc.kind is ProcedureKind.deploy
+                and proc.point_of_no_return
+                and not proc.rollback_steps
+            ):
                 self.add((*base, "rollback_steps"), "a point of no return needs rollback steps")
             self._confirmations(pid)
             for key in ("checklist_before", "checklist_after"):
@@ -64,14 +68,18 @@ class _Checker:
                 self.add(("procedures", pid, "script"), f"script '{proc.script}' is used twice")
         for i, target in enumerate(rb.performance):
             if target.procedure is not None:
-                self.ref(("performance", i, "procedure"), "procedure", target.procedure, rb.procedures)
+                self.ref(
+                    ("performance", i, "procedure"), "procedure", target.procedure, rb.procedures
+                )
 
     def _confirmations(self, pid: str) -> None:
         proc = self.rb.procedures[pid]
         env = self.rb.environments.get(proc.environment)
         if env is None or proc.kind is not ProcedureKind.deploy:
             return
-        asked = sum(1 for sid in proc.step_ids if sid in self.rb.steps and self.rb.steps[sid].confirm)
+        asked = sum(
+            1 for sid in proc.step_ids if sid in self.rb.steps and self.rb.steps[sid].confirm
+        )
         if asked < env.confirmations:
             self.add(
                 ("procedures", pid, "stages"),
@@ -108,12 +116,17 @@ class _Checker:
         seen: set[int] = set()
         for i, level in enumerate(rb.escalation):
             if level.level in seen:
-                self.add(("escalation", i, "level"), f"escalation level {level.level} is defined twice")
+                self.add(
+                    ("escalation", i, "level"), f"escalation level {level.level} is defined twice"
+                )
             seen.add(level.level)
             self.ref(("escalation", i, "contact"), "contact", level.contact, rb.contacts)
         timings = [lv.after_minutes for lv in sorted(rb.escalation, key=lambda lv: lv.level)]
         if timings != sorted(timings):
-            self.add(("escalation",), "a higher escalation level cannot be called earlier than a lower one")
+            self.add(
+                ("escalation",),
+                "a higher escalation level cannot be called earlier than a lower one",
+            )
 
 
 def check_references(runbook: Runbook, smap: SourceMap) -> list[Problem]:

@@ -44,7 +44,9 @@ SECTIONS = (
 def present_sections(rb: Runbook) -> list[str]:
     """The seed's twelve sections that this runbook fills."""
     envs_deployed = {
-        rb.environments[p.environment].title.lower() for p in rb.procedures.values() if p.kind == "deploy"
+        rb.environments[p.environment].title.lower()
+        for p in rb.procedures.values()
+        if p.kind == "deploy"
     }
     has = {
         "pre-deployment checklists": bool(rb.checklists_in("pre-deployment")),

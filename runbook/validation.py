@@ -74,7 +74,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[DocPath, bool]:
     return cleaned, is_key
 
 
-def _message(err: ErrorDetails, root: type[BaseModel], path: DocPath, is_key: bool) -> tuple[str, str]:
+def _message(
+    err: ErrorDetails, root: type[BaseModel], path: DocPath, is_key: bool
+) -> tuple[str, str]:
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = _model_at(root, path[:-1])
@@ -83,7 +85,22 @@ def _message(err: ErrorDetails, root: type[BaseModel], path: DocPath, is_key: bo
     if kind == "missing":
         return f"missing required key '{path[-1]}'", ""
     if is_key:
-        return f"invalid id '{path[-1]}'", "use lower-case letters, digits and single dashes"
+        return (
+            f"invalid id '{path[-1]}'",
+            "use lower-case letters, digits and single dashes, at most 64",
+        )
+    ctx = err.get("ctx", {})
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        word = {
+            "greater_than_equal": "at least",
+            "greater_than": "more than",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"must be {word} {bound}, got {_describe(err['input'])}", ""
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return "must not be empty", ""
     if kind == "string_pattern_mismatch":
         return f"invalid value {err['input']!r}", _pattern_hint(path)
     if kind in _TYPE_NAMES:
@@ -106,6 +123,8 @@ def _pattern_hint(path: DocPath) -> str:
         "path": "a path starting with '/'",
         "script": "a file name like 'deploy-staging.sh'",
         "level": "P0, P1, P2 or P3",
+        "base_url": "a URL like http://127.0.0.1 or http://127.0.0.1:8080",
+        "branch": "a git branch name",
         "severity": "P0, P1, P2 or P3",
     }
     return hints.get(last, "lower-case letters, digits and single dashes")
@@ -133,7 +152,5 @@ def problems_from(exc: ValidationError, root: type[BaseModel], smap: SourceMap) 
         message, hint = _message(err, root, path, is_key)
         at_key = err["type"] in ("extra_forbidden",) or is_key
         located = path if err["type"] != "missing" else path[:-1]
-        problems.append(
-            Problem(message, smap.locate(located, key=at_key), format_path(path), hint)
-        )
+        problems.append(Problem(message, smap.locate(located, key=at_key), format_path(path), hint))
     return problems

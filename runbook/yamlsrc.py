@@ -80,13 +80,18 @@ def read_text(path: Path, display: str) -> str:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise RunbookError(
-                Problem(f"{display} is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}")
+                Problem(
+                    f"file is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
+                    Location(display, 1, 1),
+                )
             )
         data = path.read_bytes()
     except OSError as exc:
         raise RunbookError(Problem(f"cannot read {display}: {exc.strerror}")) from None
     if b"\x00" in data:
-        raise RunbookError(Problem(f"{display} is not a text file (it contains NUL bytes)"))
+        raise RunbookError(
+            Problem("not a text file (it contains NUL bytes)", Location(display, 1, 1))
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -101,19 +106,37 @@ def read_text(path: Path, display: str) -> str:
         ) from None
 
 
+def _reader_error(exc: yaml.reader.ReaderError, text: str, display: str) -> RunbookError:
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return RunbookError(
+        Problem(
+            f"character U+{exc.character:04X} is not allowed in YAML",
+            Location(display, line, column),
+            hint="remove control characters",
+        )
+    )
+
+
 def compose(text: str, display: str) -> Node:
     """Parse text into a single YAML node tree, with syntax errors located."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, display) from None
     try:
         if not loader.check_node():
-            raise RunbookError(Problem(f"{display} is empty", Location(display, 1, 1)))
+            raise RunbookError(
+                Problem("the file is empty", Location(display, 1, 1), hint="start with 'service:'")
+            )
         root = loader.get_node()
         if loader.check_node():
             extra = loader.get_node()
             raise RunbookError(
                 Problem(
                     "a runbook file holds one YAML document; found another",
-                    _loc(display, extra),
+                    _loc(display, extra) if extra is not None else None,
                     hint="remove the extra '---' or split the file and use 'include'",
                 )
             )
@@ -122,16 +145,20 @@ def compose(text: str, display: str) -> Node:
         where = Location(display, mark.line + 1, mark.column + 1) if mark else None
         message = (exc.problem or exc.context or "invalid YAML").strip()
         raise RunbookError(Problem(f"YAML syntax error: {message}", where)) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, display) from None
     except yaml.YAMLError as exc:
         raise RunbookError(Problem(f"YAML error: {exc}", Location(display, 1, 1))) from None
     except RecursionError:
         raise RunbookError(
-            Problem(f"{display} nests too deeply to be a runbook", Location(display, 1, 1))
+            Problem("nesting too deep to be a runbook", Location(display, 1, 1))
         ) from None
     finally:
         loader.dispose()
     if root is None:  # pragma: no cover - check_node guarantees a node
-        raise RunbookError(Problem(f"{display} is empty", Location(display, 1, 1)))
+        raise RunbookError(
+            Problem("the file is empty", Location(display, 1, 1), hint="start with 'service:'")
+        )
     return root
 
 
@@ -147,11 +174,15 @@ class _Builder:
     def build(self, node: Node, path: DocPath = (), stack: tuple[int, ...] = ()) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise self._fail(node, f"document expands to more than {MAX_NODES:,} values", "alias bomb?")
+            raise self._fail(
+                node, f"document expands to more than {MAX_NODES:,} values", "alias bomb?"
+            )
         if len(path) > MAX_DEPTH:
             raise self._fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         if id(node) in stack:
-            raise self._fail(node, "an anchor refers to itself", "self-referencing aliases are refused")
+            raise self._fail(
+                node, "an anchor refers to itself", "self-referencing aliases are refused"
+            )
         self.smap.values[path] = _loc(self.display, node)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
@@ -203,7 +234,9 @@ class _Builder:
         if node.tag == _TIMESTAMP:
             return node.value
         if node.tag not in _SCALAR_TAGS:
-            raise self._fail(node, f"YAML tag '{node.tag}' is not allowed", "only plain data is read")
+            raise self._fail(
+                node, f"YAML tag '{node.tag}' is not allowed", "only plain data is read"
+            )
         try:
             return self._scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
@@ -211,7 +244,9 @@ class _Builder:
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:
-            raise self._fail(node, f"YAML tag '{node.tag}' is not allowed", "only plain data is read")
+            raise self._fail(
+                node, f"YAML tag '{node.tag}' is not allowed", "only plain data is read"
+            )
 
     def _fail(self, node: Node, message: str, hint: str = "", path: DocPath = ()) -> RunbookError:
         return RunbookError(Problem(message, _loc(self.display, node), format_path(path), hint))
@@ -226,6 +261,6 @@ def load_document(path: Path, display: str) -> tuple[Any, SourceMap]:
         data = builder.build(root)
     except RecursionError:
         raise RunbookError(
-            Problem(f"{display} nests too deeply to be a runbook", Location(display, 1, 1))
+            Problem("nesting too deep to be a runbook", Location(display, 1, 1))
         ) from None
     return data, builder.smap

@@ -16,7 +16,9 @@ ID_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 Id = Annotated[
     str,
     StringConstraints(pattern=ID_PATTERN, max_length=64),
-    Field(description="Identifier: lower-case letters, digits and single dashes, e.g. `health-check`."),
+    Field(
+        description="Identifier: lower-case letters, digits and single dashes, e.g. `health-check`."
+    ),
 ]
 SeverityLevel = Annotated[
     str,

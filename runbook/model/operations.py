@@ -16,7 +16,9 @@ class Severity(Strict):
     title: Text = Field(description="Name of the level, e.g. `Critical`.")
     response_time: Text = Field(description="How fast someone must act, e.g. `< 5 min`.")
     action: Text = Field(description="What to do, e.g. `Immediate rollback`.")
-    examples: list[Text] = Field(default_factory=list, description="Typical incidents of this level.")
+    examples: list[Text] = Field(
+        default_factory=list, description="Typical incidents of this level."
+    )
 
 
 class Command(Strict):
@@ -71,5 +73,7 @@ class EscalationLevel(Strict):
 
     level: int = Field(ge=1, le=20, description="1 is called first.")
     contact: Id = Field(description="Id of the contact called at this level.")
-    after_minutes: int = Field(ge=0, description="Minutes into the incident when this level is called.")
+    after_minutes: int = Field(
+        ge=0, description="Minutes into the incident when this level is called."
+    )
     when: Text = Field(description="What triggers this level.")

@@ -51,7 +51,9 @@ class Metric(Strict):
     title: Text
     category: Text = Field(description="Group, e.g. `application`, `database`, `external APIs`.")
     unit: str = Field("", description="Unit of the value, e.g. `ms`, `%`.")
-    direction: Direction = Field(description="`above`: alert when the value rises past a threshold.")
+    direction: Direction = Field(
+        description="`above`: alert when the value rises past a threshold."
+    )
     warning: float = Field(description="Threshold of the warning alert.")
     critical: float = Field(description="Threshold of the critical alert.")
     source: str = Field("", description="Where the value comes from (query, dashboard, command).")

@@ -24,7 +24,9 @@ class OnFailure(StrEnum):
 class FileExpectation(Strict):
     """A file the step must leave behind, at least this large (a backup that is not empty)."""
 
-    path: str = Field(description="Path of the file; may use runtime variables such as `$BACKUP_FILE`.")
+    path: str = Field(
+        description="Path of the file; may use runtime variables such as `$BACKUP_FILE`."
+    )
     min_bytes: int = Field(1, ge=0, description="Smallest acceptable size in bytes.")
 
 
@@ -46,7 +48,9 @@ class Step(Strict):
 
     title: Text = Field(description="Short imperative title shown in the site and the script.")
     why: str = Field("", description="Why the step exists, for the reader at 3 a.m.")
-    runs_on: RunsOn = Field(RunsOn.local, description="`local` (deploying machine) or `remote` (target).")
+    runs_on: RunsOn = Field(
+        RunsOn.local, description="`local` (deploying machine) or `remote` (target)."
+    )
     command: str | None = Field(
         None,
         max_length=20_000,
@@ -65,7 +69,9 @@ class Step(Strict):
         OnFailure.abort,
         description="`abort` stops, `rollback` runs the rollback steps, `continue` warns and goes on.",
     )
-    dangerous: bool = Field(False, description="Changes production state in a way that is hard to undo.")
+    dangerous: bool = Field(
+        False, description="Changes production state in a way that is hard to undo."
+    )
     expected_output: str | None = Field(
         None, description="Example of what the operator should see, for the site."
     )

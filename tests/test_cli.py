@@ -1,0 +1,94 @@
+"""The command line: exit codes, one-line errors, --help everywhere, the schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from runbook import __version__
+from runbook.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+INVALID = Path(__file__).parent / "invalid"
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, cmd in sorted(group.commands.items()):
+        found.append((*prefix, name))
+        if isinstance(cmd, click.Group):
+            found += _commands(cmd, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(main), ids=" ".join)
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_validate_example_exits_zero_with_a_summary() -> None:
+    result = CliRunner().invoke(main, ["validate", str(ROOT / "runbook.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+    assert "procedure deploy-production: 7 stages" in result.output
+
+
+def test_validate_invalid_prints_located_lines_and_exits_two() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["validate", str(INVALID / "unknown-step-reference.yaml")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.output.strip().endswith(
+        "procedures.deploy-staging.stages[0].steps[1]: unknown step 'bakup' (did you mean 'backup'?)"
+    )
+
+
+def test_usage_error_exits_two() -> None:
+    result = CliRunner().invoke(main, ["validate", "a", "b"])
+    assert result.exit_code == 2
+
+
+def test_schema_is_json_with_descriptions() -> None:
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["additionalProperties"] is False
+    step = schema["$defs"]["Step"]["properties"]
+    assert "why" in step and step["why"]["description"].startswith("Why the step exists")
+
+
+def test_committed_schema_is_current() -> None:
+    committed = ROOT / "runbook.schema.json"
+    if not committed.exists():
+        pytest.fail("runbook.schema.json is missing: run `runbook build`")
+    result = CliRunner().invoke(main, ["schema"])
+    assert json.loads(committed.read_text()) == json.loads(result.output)
+
+
+def test_errors_have_no_colour_when_piped_or_no_color() -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "runbook", "validate", str(INVALID / "unknown-step-key.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "\x1b[" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
