@@ -82,22 +82,28 @@ def count(rb: Runbook) -> Counts:
     )
 
 
+def _n(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def summary_lines(rb: Runbook) -> list[str]:
     """A few lines a person can read in five seconds."""
     c = count(rb)
     lines = [
         f"{rb.service.name}: {c.sections}/{len(SECTIONS)} sections, "
-        f"{c.environments} environments, {c.steps} steps in the library",
+        f"{_n(c.environments, 'environment')}, {_n(c.steps, 'step')} in the library",
     ]
     for pid, proc in rb.procedures.items():
         script = f" -> scripts/{proc.script}" if proc.script else ""
         lines.append(
-            f"  procedure {pid}: {len(proc.stages)} stages, {len(proc.step_ids)} steps{script}"
+            f"  procedure {pid}: {_n(len(proc.stages), 'stage')}, "
+            f"{_n(len(proc.step_ids), 'step')}{script}"
         )
     for cid, checklist in rb.checklists.items():
-        lines.append(f"  checklist {cid}: {len(checklist.items)} items")
+        lines.append(f"  checklist {cid}: {_n(len(checklist.items), 'item')}")
     lines.append(
-        f"  {c.emergencies} emergency procedures, {len(rb.escalation)} escalation levels, "
-        f"{c.contacts} contacts, {c.metrics} metrics, {c.commands} useful commands"
+        f"  {_n(c.emergencies, 'emergency procedure')}, "
+        f"{_n(len(rb.escalation), 'escalation level')}, {_n(c.contacts, 'contact')}, "
+        f"{_n(c.metrics, 'metric')}, {_n(c.commands, 'useful command')}"
     )
     return lines
