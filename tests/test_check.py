@@ -1,0 +1,227 @@
+"""`runbook check`: exit codes, drift with diffs, shellcheck, and the three output formats.
+
+Each test works on a copy of the repository's runbook in a temporary directory whose
+generated files were written by the build, so a hand edit there is exactly what a reviewer
+would see in a pull request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from runbook.build import BuildResult, render_outputs, write_outputs
+from runbook.check import run_check
+from runbook.cli import main
+from runbook.lint.outputs import shellcheck
+from runbook.loader import load
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A built copy of the example runbook; the working directory is its root."""
+    shutil.copy(REPO / "runbook.yaml", tmp_path / "runbook.yaml")
+    _build(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _build(root: Path) -> dict[str, str]:
+    outputs = render_outputs(load(root / "runbook.yaml"))
+    write_outputs(outputs, root, BuildResult())
+    return outputs
+
+
+def check(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def _script(project: Path) -> str:
+    scripts = sorted(p.relative_to(project).as_posix() for p in project.glob("scripts/*.sh"))
+    assert scripts, "the build wrote no scripts"
+    return scripts[0]
+
+
+def test_a_fresh_build_checks_clean(project: Path) -> None:
+    result = check()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok  runbook.yaml is valid; ")
+    assert "\x1b[" not in result.output  # not a terminal: no colour
+
+
+def test_the_repository_checks_clean() -> None:
+    report = run_check(REPO / "runbook.yaml")
+    assert [str(issue) for issue in report.issues] == []
+    assert report.scripts >= 4 and report.generated >= report.scripts + 1
+
+
+@pytest.mark.parametrize("which", ["script", "docs/ops/DEPLOYMENT-RUNBOOK.md"])
+def test_a_hand_edit_is_drift_with_a_diff(project: Path, which: str) -> None:
+    rel = _script(project) if which == "script" else which
+    target = project / rel
+    lines = target.read_text().splitlines(keepends=True)
+    lines.insert(3, "echo 'edited by hand'\n")
+    target.write_text("".join(lines))
+    result = check()
+    assert result.exit_code == 1
+    assert f"{rel}:4: drift out of date with runbook.yaml; run `runbook build runbook.yaml`" in (
+        result.stdout
+    )
+    assert f"--- {rel} (committed)" in result.stdout
+    assert f"+++ {rel} (from runbook.yaml)" in result.stdout
+    assert "    -echo 'edited by hand'" in result.stdout
+    assert result.stdout.rstrip().endswith("1 problem in runbook.yaml (1 drift)")
+
+
+def test_a_missing_generated_file_is_drift(project: Path) -> None:
+    rel = _script(project)
+    (project / rel).unlink()
+    result = check()
+    assert result.exit_code == 1
+    assert (
+        f"{rel}: drift generated file is missing; run `runbook build runbook.yaml`" in result.stdout
+    )
+
+
+def test_a_script_that_lost_its_executable_bit_is_drift(project: Path) -> None:
+    rel = _script(project)
+    (project / rel).chmod(0o644)
+    result = check()
+    assert result.exit_code == 1
+    assert f"{rel}: drift generated script is not executable" in result.stdout
+
+
+def test_a_source_change_without_rebuild_is_drift_everywhere(project: Path) -> None:
+    source = project / "runbook.yaml"
+    source.write_text(source.read_text() + "\n# a comment changes the digest\n")
+    report = run_check(source)
+    assert {issue.kind for issue in report.issues} == {"drift"}
+    assert len(report.issues) == report.generated - 1  # the JSON Schema does not depend on it
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file: absent.yaml (check the path)"),
+        ("service: [\n", "absent.yaml:2:1:"),
+        ("service:\n  name: x\n", "absent.yaml:1:1: environments: missing required key"),
+        (b"service:\x00\n", "not a text file (it contains NUL bytes)"),
+    ],
+    ids=["missing", "bad-yaml", "invalid", "binary"],
+)
+def test_unusable_input_exits_2_with_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | bytes | None, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if isinstance(content, bytes):
+        Path("absent.yaml").write_bytes(content)
+    elif content is not None:
+        Path("absent.yaml").write_text(content)
+    result = check("absent.yaml")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_a_directory_is_unusable(tmp_path: Path) -> None:
+    result = check(str(tmp_path))
+    assert result.exit_code == 2
+    assert "is a directory, not a runbook file" in result.stderr
+
+
+def _with_lint_finding(project: Path) -> None:
+    source = project / "runbook.yaml"
+    text = source.read_text()
+    source.write_text(text + "\nlint:\n  ignore:\n    - {rule: RB99, reason: a typo}\n")
+    _build(project)
+
+
+def test_json_output(project: Path) -> None:
+    _with_lint_finding(project)
+    result = check("--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["exit_code"] == 1
+    assert report["source"] == "runbook.yaml"
+    assert report["counts"] == {"lint": 1, "drift": 0, "shellcheck": 0, "verify": 0}
+    [issue] = report["issues"]
+    line = len((project / "runbook.yaml").read_text().splitlines())
+    assert issue == {
+        "kind": "lint",
+        "rule": "RB011",
+        "message": "unknown lint rule 'RB99' (did you mean 'RB009'?)",
+        "file": "runbook.yaml",
+        "line": line,
+        "column": 14,
+        "path": "lint.ignore[0].rule",
+        "detail": "",
+    }
+
+
+def test_json_output_of_a_clean_project(project: Path) -> None:
+    result = check("--format", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["issues"]) == (True, [])
+
+
+def test_json_output_of_unusable_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("runbook.yaml").write_text("service:\n  name: x\n  nmae: y\n")
+    result = check("--format", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 2 and report["counts"]["invalid"] >= 1
+    kinds = {(i["file"], i["line"], i["path"]) for i in report["issues"]}
+    assert ("runbook.yaml", 3, "service.nmae") in kinds
+
+
+def test_github_annotations(project: Path) -> None:
+    _with_lint_finding(project)
+    rel = _script(project)
+    (project / rel).write_text((project / rel).read_text().replace("set -", "set  -", 1))
+    result = check("--format", "github")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    line = len((project / "runbook.yaml").read_text().splitlines())
+    assert (
+        f"::error file=runbook.yaml,line={line},col=14,title=RB011::lint.ignore[0].rule: "
+        "unknown lint rule 'RB99' (did you mean 'RB009'?)"
+    ) in lines
+    drift = [x for x in lines if x.startswith(f"::error file={rel},")]
+    assert len(drift) == 1
+    assert re.fullmatch(
+        rf"::error file={re.escape(rel)},line=\d+,title=drift::out of date .*", drift[0]
+    )
+    group = lines.index(f"::group::diff {rel}")
+    assert lines[group + 1] == f"--- {rel} (committed)"
+    assert "::endgroup::" in lines[group:]
+
+
+def test_github_annotations_of_unusable_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("runbook.yaml").write_text("service:\n  name: x\n  nmae: y\n")
+    result = check("--format", "github")
+    assert result.exit_code == 2
+    assert any(
+        x.startswith("::error file=runbook.yaml,line=3,col=3,title=invalid runbook::service.nmae: ")
+        for x in result.stdout.splitlines()
+    )
+
+
+def test_shellcheck_findings_name_script_line_and_code(tmp_path: Path) -> None:
+    script = "#!/usr/bin/env bash\nset -Eeuo pipefail\nrm -rf $1/releases\n"
+    [issue] = shellcheck({"scripts/bad.sh": script}, tmp_path)
+    assert (issue.kind, issue.rule, issue.line) == ("shellcheck", "SC2086", 3)
+    assert issue.file.endswith("scripts/bad.sh")
+    assert shellcheck({"scripts/good.sh": script.replace("$1", '"$1"')}, tmp_path) == []
