@@ -12,8 +12,8 @@ Public interface (used by `runbook build`, the site and the scenarios):
 
 from __future__ import annotations
 
-from runbook.loader import LoadedRunbook
 from scripts_gen.prelude import local_prelude, remote_prelude
+from scripts_gen.render import render_scripts, script_line_map
 from scripts_gen.variables import runtime_variables, step_variables
 
 __all__ = [
@@ -24,13 +24,3 @@ __all__ = [
     "script_line_map",
     "step_variables",
 ]
-
-
-def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
-    """Every procedure's script, by file name (filled in by the script generator)."""
-    return {}
-
-
-def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
-    """Where each step of each procedure runs in its script."""
-    return {}

@@ -24,6 +24,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # bash writes `${#array[@]}`: keep `{#` free for it.
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
     env.filters["q"] = q
     env.filters["words"] = words

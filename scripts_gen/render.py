@@ -1,0 +1,183 @@
+"""Rendering the scripts: one bash script per procedure that names a ``script``.
+
+The context handed to the templates holds model values untouched; the templates quote every
+one of them with ``q`` or ``words``. Only fixed text of this package reaches a script unquoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+
+from runbook.loader import LoadedRunbook
+from runbook.model import RUNTIME_VARIABLES, ProcedureKind, RunsOn, Step
+from scripts_gen import contract
+from scripts_gen.environment import render
+from scripts_gen.prelude import local_functions, remote_functions
+from scripts_gen.variables import (
+    DEPLOY_BACKUP,
+    DERIVED,
+    SAFETY_BACKUP,
+    config_variables,
+    writes_backup,
+)
+
+_USES_TARGET = re.compile(r"(^|[\s;&|(`])(remote|upload|check_endpoints)(\s|$|[;&|)])")
+_STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A step as the script runs it: its position, where it runs, what it checks."""
+
+    index: int
+    id: str
+    title: str
+    where: str
+    timeout: int
+    retries: int
+    delay: int
+    on_failure: str
+    exit_code: int
+    contains: str
+    file: str
+    min_bytes: int
+    confirm: str
+    command: str
+    touches: int
+    writes_backup: bool
+
+
+def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) -> StepView:
+    step: Step = loaded.runbook.steps[step_id]
+    command = step.command or ""
+    remote = step.runs_on is RunsOn.remote
+    return StepView(
+        index=index,
+        id=step_id,
+        title=step.title,
+        where=step.runs_on.value,
+        timeout=step.timeout,
+        retries=step.retries,
+        delay=step.retry_delay,
+        on_failure=step.on_failure.value,
+        exit_code=step.expect.exit_code,
+        contains=step.expect.output_contains or "",
+        file=step.expect.file.path if step.expect.file else "",
+        min_bytes=step.expect.file.min_bytes if step.expect.file else 0,
+        confirm=step.confirm or "",
+        command=command,
+        touches=int(bool(command) and (remote or bool(_USES_TARGET.search(command)))),
+        writes_backup=writes_backup(loaded, procedure_id, step_id),
+    )
+
+
+def _escalation(loaded: LoadedRunbook) -> list[str]:
+    """The first escalation level's contact, to print when a human is needed."""
+    rb = loaded.runbook
+    if not rb.escalation:
+        return ["  (the runbook names no escalation contact)"]
+    first = min(rb.escalation, key=lambda level: level.level)
+    contact = rb.contacts[first.contact]
+    lines = [f"  level {first.level}: {contact.name} ({contact.role})"]
+    lines += [f"    {channel.kind.value}: {channel.value}" for channel in contact.channels]
+    return lines
+
+
+def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
+    """The --help text: usage, what the procedure does, the contract."""
+    procedure = loaded.runbook.procedures[procedure_id]
+    rollback = procedure.kind is ProcedureKind.rollback
+    version = "VERSION" if procedure.version_required else "[VERSION]"
+    if procedure.version_required:
+        about = "VERSION is required: an existing tag."
+    elif rollback:
+        about = "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
+    else:
+        about = "VERSION defaults to `git describe --tags --always`."
+    lines = [f"Usage: {script} [options] {version}", "", procedure.title]
+    lines += [
+        procedure.description,
+        about,
+        "Run it from the service's git repository.",
+        "",
+        "Options:",
+    ]
+    for option, text in contract.OPTIONS.items():
+        if rollback or not text.startswith("Rollback only"):
+            lines.append(f"  {option:<16} {text}")
+    lines += ["", "Exit codes:"]
+    lines += [f"  {code}  {text}" for code, text in contract.EXIT_CODES.items()]
+    lines += ["", "Environment:"]
+    lines += [f"  {name:<18} {text}" for name, text in contract.ENVIRONMENT.items()]
+    lines += ["", "Lock: " + contract.LOCK, "", "Log: " + contract.LOG]
+    return lines
+
+
+def _static(name: str) -> str:
+    return files("scripts_gen").joinpath("templates", name).read_text()
+
+
+def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
+    """The bash script of one procedure."""
+    rb = loaded.runbook
+    procedure = rb.procedures[procedure_id]
+    script = procedure.script or f"{procedure_id}.sh"
+    views = [_view(loaded, procedure_id, i, s) for i, s in enumerate(procedure.step_ids, 1)]
+    by_id = {view.id: view for view in views}
+    stages = [{"title": st.title, "steps": [by_id[s] for s in st.steps]} for st in procedure.stages]
+    rollback = [
+        _view(loaded, procedure_id, i, s) for i, s in enumerate(procedure.rollback_steps, 1)
+    ]
+    reads_backup = [v for v in views if not v.writes_backup and "BACKUP_FILE" in v.command]
+    return render(
+        "script.sh.j2",
+        script=script,
+        source=loaded.display,
+        digest=loaded.digest,
+        procedure_id=procedure_id,
+        procedure=procedure,
+        env=rb.environments[procedure.environment],
+        steps=views,
+        stages=stages,
+        rollback_steps=rollback,
+        escalation=_escalation(loaded),
+        variable_names=list(RUNTIME_VARIABLES),
+        config=config_variables(loaded, procedure_id),
+        derived=DERIVED,
+        deploy_backup=DEPLOY_BACKUP,
+        safety_backup=SAFETY_BACKUP,
+        remote_functions=remote_functions(loaded, procedure_id),
+        local_functions=local_functions(loaded, procedure_id),
+        connect_script=_static("remote_connect.sh"),
+        takeover_script=_static("remote_takeover.sh"),
+        finish_script=_static("remote_finish.sh"),
+        help=_help(loaded, procedure_id, script),
+        has_confirmations=any(v.confirm for v in views + rollback),
+        chooses_backup=procedure.kind is ProcedureKind.rollback and bool(reads_backup),
+    )
+
+
+def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
+    """Every procedure's script, by file name."""
+    return {
+        procedure.script: render_script(loaded, pid)
+        for pid, procedure in loaded.runbook.procedures.items()
+        if procedure.script
+    }
+
+
+def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
+    """Where each step of each procedure runs in its script (1-based line of its function)."""
+    result: dict[str, dict[str, int]] = {}
+    for pid, procedure in loaded.runbook.procedures.items():
+        if not procedure.script:
+            continue
+        lines: dict[str, int] = {}
+        for number, line in enumerate(render_script(loaded, pid).splitlines(), 1):
+            match = _STEP_MARK.match(line)
+            if match:
+                lines.setdefault(match.group(1), number)
+        result[pid] = lines
+    return result
