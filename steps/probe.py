@@ -1,0 +1,86 @@
+"""A health probe that keeps requesting the service while a deploy or rollback runs.
+
+Zero downtime is a measured count: every request that does not come back healthy is a
+failure, except 503 answers from a release the scenario deliberately made unhealthy (that
+release's own health check is what triggers the automatic rollback).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+
+MAX_REQUESTS = 20_000
+MAX_SECONDS = 120.0
+
+
+@dataclass
+class ProbeReport:
+    """What the probe saw: counts, and the versions that answered."""
+
+    requests: int = 0
+    failures: int = 0
+    expected_unhealthy: int = 0
+    seconds: float = 0.0
+    versions: Counter[str] = field(default_factory=Counter)
+    first_failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        seen = ", ".join(f"{v}: {n}" for v, n in sorted(self.versions.items()))
+        return (
+            f"{self.requests} requests in {self.seconds:.1f} s, {self.failures} failed"
+            f" ({self.expected_unhealthy} deliberate 503s); versions {seen or 'none'}"
+        )
+
+
+class Probe(threading.Thread):
+    """Requests ``url`` in a loop until stopped, ``MAX_REQUESTS`` or ``MAX_SECONDS``."""
+
+    def __init__(self, url: str, unhealthy_versions: frozenset[str] = frozenset()) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.unhealthy = unhealthy_versions
+        self.report = ProbeReport()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        with httpx.Client(timeout=5.0) as client:
+            while not self._stop_event.is_set() and self.report.requests < MAX_REQUESTS:
+                if time.monotonic() - start > MAX_SECONDS:
+                    break
+                self._one(client)
+        self.report.seconds = time.monotonic() - start
+
+    def _one(self, client: httpx.Client) -> None:
+        report = self.report
+        report.requests += 1
+        try:
+            reply = client.get(self.url)
+            body = reply.json() if reply.headers.get("content-type", "").startswith(
+                "application/json") else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return
+        version = str(body.get("version", "?"))
+        report.versions[version] += 1
+        if reply.status_code == 200 and body.get("status") == "ok":
+            return
+        if reply.status_code == 503 and version in self.unhealthy:
+            report.expected_unhealthy += 1
+            return
+        self._fail(f"{reply.status_code} {reply.text[:120]}")
+
+    def _fail(self, what: str) -> None:
+        self.report.failures += 1
+        if len(self.report.first_failures) < 5:
+            self.report.first_failures.append(what)
+
+    def stop(self) -> ProbeReport:
+        self._stop_event.set()
+        self.join(timeout=10)
+        return self.report

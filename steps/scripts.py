@@ -1,0 +1,120 @@
+"""Run a generated script against the target as a release engineer would, and read its log.
+
+The scripts run with bash from the checkout, with ``RUNBOOK_SSH_CONFIG`` pointing at the
+target's ssh_config, no terminal (so only ``--yes`` confirms), ``NO_COLOR`` and a private
+``RUNBOOK_LOG_DIR`` whose JSON lines tell which steps ran, in which order, how they ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steps.probe import Probe, ProbeReport
+
+TIMEOUT_S = 600
+
+
+@dataclass
+class ScriptRun:
+    """One run of a generated script: what it printed, how it ended, what the probe saw."""
+
+    command: str
+    procedure: str
+    exit_code: int
+    output: str
+    seconds: float
+    log: list[dict[str, Any]] = field(default_factory=list)
+    probe: ProbeReport | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The measurements kept for the verify record and the terminal summary."""
+        probe = None
+        if self.probe is not None:
+            probe = {k: v for k, v in asdict(self.probe).items() if k != "versions"}
+            probe["versions"] = dict(self.probe.versions)
+        return {"command": self.command, "procedure": self.procedure, "exit_code": self.exit_code,
+                "seconds": round(self.seconds, 2), "probe": probe}
+
+    def logged_steps(self, outcome: str | None = None) -> list[str]:
+        """Step ids in the order the script logged them (optionally of one outcome)."""
+        return [line["step"] for line in self.log
+                if "step" in line and (outcome is None or line.get("outcome") == outcome)]
+
+
+@dataclass
+class Runner:
+    """Where the scripts are and how they reach the target."""
+
+    scripts_dir: Path
+    checkout: Path
+    ssh_config: str
+    log_dir: Path
+    procedures: dict[str, str]  # script file name -> procedure id
+
+    def start(self, command: str) -> Started:
+        """Start the script in the background, in its own process group and log directory."""
+        argv = shlex.split(command)
+        script = self.scripts_dir / argv[0]
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
+        env = {**os.environ, "RUNBOOK_SSH_CONFIG": self.ssh_config,
+               "RUNBOOK_LOG_DIR": str(log_dir), "NO_COLOR": "1"}
+        process = subprocess.Popen(
+            ["bash", str(script), *argv[1:]], cwd=self.checkout, env=env, text=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return Started(command, self.procedures[argv[0]], process, log_dir, time.monotonic())
+
+    def run(self, command: str, probe_url: str | None = None,
+            unhealthy: frozenset[str] = frozenset()) -> ScriptRun:
+        """Run to completion; with ``probe_url``, probe /health the whole time."""
+        probe = Probe(probe_url, unhealthy) if probe_url else None
+        if probe:
+            probe.start()
+        return self.start(command).finish(probe)
+
+
+@dataclass
+class Started:
+    """A script started in the background."""
+
+    command: str
+    procedure: str
+    process: subprocess.Popen[str]
+    log_dir: Path
+    started: float
+
+    def finish(self, probe: Probe | None = None) -> ScriptRun:
+        """Wait for the end (bounded), stop the probe, read the log."""
+        try:
+            output, _ = self.process.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            output, _ = self.process.communicate()
+        seconds = time.monotonic() - self.started
+        report = probe.stop() if probe else None
+        return ScriptRun(self.command, self.procedure, self.process.returncode, output, seconds,
+                         self.read_log(), report)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crashed terminal or OOM killer would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def read_log(self) -> list[dict[str, Any]]:
+        path = self.log_dir / f"{self.procedure}.jsonl"
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
