@@ -90,3 +90,7 @@ from runbook.site.commands import build, serve  # noqa: E402
 
 main.add_command(build)
 main.add_command(serve)
+
+from runbook.init.command import init  # noqa: E402
+
+main.add_command(init)

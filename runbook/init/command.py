@@ -1,0 +1,46 @@
+"""The `init` command (registered in runbook/cli.py). Thin: scaffold, then say what is next."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from runbook.errors import RunbookError
+
+
+def _name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise click.BadParameter("letters, digits, '.', '_' and '-' only, at most 64")
+    return value
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", callback=_name, help="Service name (default: the directory's name).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path, name: str | None, force: bool) -> None:
+    """Scaffold a runbook project in DIRECTORY (default: the current directory).
+
+    Writes runbook.yaml, mkdocs.yml, starter specs/ and steps/, pytest.ini, a pre-commit
+    hook and a CI workflow. Refuses to overwrite existing files unless --force (exit 2).
+    """
+    from runbook.console import ok, say
+    from runbook.init import scaffold
+
+    try:
+        result = scaffold(directory, name=name, force=force)
+    except RunbookError as exc:
+        for line in exc.lines():
+            say(line, fg="red", err=True)
+        sys.exit(exc.exit_code)
+    for rel in result.written:
+        ok(f"wrote {directory / rel}")
+    say()
+    say("Next:")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    say(f"  {where}runbook build       # the site, scripts/ and docs/ops/DEPLOYMENT-RUNBOOK.md")
+    say("  runbook check       # what CI and the pre-commit hook run")
+    say("  pytest              # the starter scenarios (offline)")
