@@ -86,10 +86,10 @@ from runbook.check import check  # noqa: E402
 
 main.add_command(check)
 
-from runbook.site.commands import build, serve  # noqa: E402
+from runbook.site import commands as site_commands  # noqa: E402
 
-main.add_command(build)
-main.add_command(serve)
+main.add_command(site_commands.build)
+main.add_command(site_commands.serve)
 
 from runbook.init.command import init  # noqa: E402
 

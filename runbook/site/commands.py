@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 
-from runbook.cli import handle_errors, source_argument
 from runbook.console import ok, say
+
+#: Same as the other commands' FILE argument (runbook/cli.py), which imports this module.
+source_argument = click.argument(
+    "file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path)
+)
+
+
+def handle_errors(func: Callable[..., None]) -> Callable[..., None]:
+    """The CLI's own error handling (runbook.cli.handle_errors), looked up when called."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from runbook.cli import handle_errors as cli_handle_errors
+
+        cli_handle_errors(func)(*args, **kwargs)
+
+    return wrapper
+
 
 CONFIG_HELP = "mkdocs configuration (default: mkdocs.yml beside FILE)."
 

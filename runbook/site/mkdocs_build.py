@@ -12,8 +12,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runbook.errors import Problem, RunbookError
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 #: Set by `runbook serve FILE`: the runbook the plugin renders instead of its configured one.
@@ -41,11 +45,12 @@ def _mkdocs_errors(config_file: Path) -> Iterator[_Collect]:
     try:
         yield handler
     except (MkDocsException, SystemExit) as exc:
-        lines = handler.lines or [str(exc)]
-        problems = [Problem(f"site build failed: {line}") for line in _split(lines)]
-        if str(exc) and str(exc) not in lines:
-            problems.append(Problem(f"{config_file}: {exc}"))
-        raise RunbookError(problems) from None
+        name = os.path.relpath(config_file)
+        name = str(config_file) if name.startswith("..") else name
+        lines = _split(handler.lines) or [str(exc) or type(exc).__name__]
+        raise RunbookError(
+            [Problem(f"{name}: site build failed: {line}") for line in lines]
+        ) from None
     finally:
         logger.removeHandler(handler)
 
@@ -54,13 +59,16 @@ def _split(lines: list[str]) -> list[str]:
     return [part for line in lines for part in line.splitlines() if part.strip()]
 
 
-def load_config(config_file: Path, runbook: Path | None = None, **overrides: object) -> object:
+def load_config(
+    config_file: Path, runbook: Path | None = None, site_dir: str | None = None
+) -> MkDocsConfig:
     """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given."""
     from mkdocs.config import load_config as mkdocs_load_config
 
     if not config_file.is_file():
         raise RunbookError(Problem(f"{config_file}: mkdocs configuration not found"))
     with _mkdocs_errors(config_file):
+        overrides = {"site_dir": site_dir} if site_dir else {}
         config = mkdocs_load_config(str(config_file), **overrides)
     plugin = config.plugins.get("runbook")
     if plugin is None:
@@ -81,7 +89,7 @@ def build_site(config_file: Path, site_dir: Path, runbook: Path | None = None) -
 
     config = load_config(config_file, runbook, site_dir=str(site_dir))
     with _mkdocs_errors(config_file):
-        build(config)  # type: ignore[arg-type]
+        build(config)
     return sum(1 for page in site_dir.rglob("*.html") if page.name != "404.html")
 
 

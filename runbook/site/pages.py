@@ -60,7 +60,12 @@ VERIFICATION_FILE = "verification.json"
 def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[str, Any]:
     rb = loaded.runbook
     columns = comparison(rb)
-    lines = scripts_gen.script_line_map(loaded)
+    scripts = scripts_gen.render_scripts(loaded)
+    lines = {  # link to script lines only for scripts that are rendered
+        pid: steps
+        for pid, steps in scripts_gen.script_line_map(loaded).items()
+        if pid in rb.procedures and rb.procedures[pid].script in scripts
+    }
     return {
         "rb": rb,
         "columns": columns,
@@ -70,7 +75,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "contract": contract,
         "runtime_variables": RUNTIME_VARIABLES,
         "helper_functions": HELPER_FUNCTIONS,
-        "scripts": scripts_gen.render_scripts(loaded),
+        "scripts": scripts,
         "where": where,
         "views": {
             pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)

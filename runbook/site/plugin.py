@@ -10,6 +10,7 @@ and the local copy of mermaid, so a site needs nothing but ``plugins: [search, r
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from runbook.errors import RunbookError
 from runbook.loader import LoadedRunbook, load
@@ -26,6 +28,7 @@ from runbook.site.pages import VERIFICATION_FILE, nav, pages
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
+_LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"')
 ASSETS = Path(__file__).parent / "assets"
 MERMAID = "assets/runbook/mermaid.min.js"
 #: Markdown extensions the pages rely on, with the settings they need.
@@ -46,14 +49,14 @@ def _mermaid_fence() -> dict[str, Any]:
     return {"name": "mermaid", "class": "mermaid", "format": fence_code_format}
 
 
-class RunbookPluginConfig(base.Config):
+class RunbookPluginConfig(base.Config):  # type: ignore[no-untyped-call]
     """Options of the ``runbook`` plugin in ``mkdocs.yml``."""
 
     #: The runbook file, relative to ``mkdocs.yml``.
     runbook = c.Type(str, default="runbook.yaml")
 
 
-class RunbookPlugin(BasePlugin[RunbookPluginConfig]):
+class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped-call]
     """Adds the runbook's pages to the site."""
 
     def __init__(self) -> None:
@@ -100,6 +103,17 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):
             files.append(File.generated(config, path, content=markdown))
         files.append(File.generated(config, MERMAID, abs_src_path=str(ASSETS / "mermaid.min.js")))
         return files
+
+    def on_page_content(self, html: str, page: Page, **_: Any) -> str:
+        """Register the line anchors of code blocks, which mkdocs' anchor check cannot see.
+
+        Procedure pages link to lines of the generated scripts (``#__codelineno-0-42``); the
+        highlighter writes those ids inside stashed code blocks, so without this mkdocs would
+        report every such link as pointing at a missing anchor.
+        """
+        if page.present_anchor_ids is not None and page.file.src_uri in self.pages:
+            page.present_anchor_ids.update(_LINE_ANCHOR.findall(html))
+        return html
 
 
 def _add_extensions(config: MkDocsConfig) -> None:
