@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A built copy of the example runbook; the working directory is its root."""
     shutil.copy(REPO / "runbook.yaml", tmp_path / "runbook.yaml")
-    _build(tmp_path)
     monkeypatch.chdir(tmp_path)
+    _build(tmp_path)
     return tmp_path
 
 
@@ -54,6 +54,19 @@ def test_a_fresh_build_checks_clean(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ok  runbook.yaml is valid; ")
     assert "\x1b[" not in result.output  # not a terminal: no colour
+
+
+def test_generated_files_do_not_depend_on_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`runbook build` from the root and `runbook build path/runbook.yaml` from elsewhere must
+    write the same files, or `runbook check` reports drift that no edit caused."""
+    shutil.copy(REPO / "runbook.yaml", tmp_path / "runbook.yaml")
+    monkeypatch.chdir(tmp_path)
+    inside = render_outputs(load("runbook.yaml"))
+    monkeypatch.chdir(REPO)
+    outside = render_outputs(load(tmp_path / "runbook.yaml"))
+    assert [rel for rel in inside if inside[rel] != outside[rel]] == []
 
 
 def test_the_repository_checks_clean() -> None:
@@ -225,3 +238,31 @@ def test_shellcheck_findings_name_script_line_and_code(tmp_path: Path) -> None:
     assert (issue.kind, issue.rule, issue.line) == ("shellcheck", "SC2086", 3)
     assert issue.file.endswith("scripts/bad.sh")
     assert shellcheck({"scripts/good.sh": script.replace("$1", '"$1"')}, tmp_path) == []
+
+
+def test_text_output_is_coloured_on_a_terminal(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runbook.console
+
+    monkeypatch.setattr(runbook.console, "use_color", lambda stream=None: True)
+    rel = _script(project)
+    (project / rel).write_text((project / rel).read_text() + "# edited\n")
+    result = check()
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    [finding] = [x for x in lines if f"{rel}:" in x and "drift" in x]
+    assert finding.startswith("\x1b[31m")  # the finding in red
+    [removed] = [x for x in lines if "    -# edited" in x]
+    assert removed.startswith("\x1b[31m")  # the removed line of the diff in red
+    assert "\x1b[1m" in lines[-1] and "1 problem" in lines[-1]  # the summary in bold
+
+
+def test_no_color_turns_colour_off(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runbook.console
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert runbook.console.use_color(type("Tty", (), {"isatty": lambda self: True})()) is False
+    rel = _script(project)
+    (project / rel).write_text((project / rel).read_text() + "# edited\n")
+    assert "\x1b[" not in check().stdout
