@@ -60,7 +60,7 @@ def run_check(file: Path, *, verify: bool = False) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
     from runbook.build import render_outputs
     from runbook.lint import RULES
-    from runbook.lint.outputs import drift, shellcheck
+    from runbook.lint.outputs import drift, shellcheck, stale
     from runbook.loader import load
 
     loaded = load(file)
@@ -72,6 +72,7 @@ def run_check(file: Path, *, verify: bool = False) -> CheckReport:
     )
     report.issues += _lint_issues(loaded)
     report.issues += drift(outputs, root, loaded.display)
+    report.issues += stale(outputs, root, loaded.display)
     report.issues += shellcheck(scripts, root)
     if verify:
         report.issues += _verify_issues(file)
