@@ -38,7 +38,7 @@ Feature: Staging deployment with scripts/deploy-staging.sh
     Given a staging deploy was killed while it held the deploy lock
     When the release engineer runs "deploy-staging.sh --yes" while the probe watches
     Then the script exits with code 0
-    And the output says a stale lock was taken over
+    And the output warns that the stale lock was taken over
     And the deployed version serves
     And the deploy lock is released
     And the probe saw no failed request

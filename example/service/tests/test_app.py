@@ -24,7 +24,8 @@ def call(path):
 
 class HealthTest(unittest.TestCase):
     def test_healthy_reports_version_and_database(self):
-        with mock.patch.object(app, "database_ok", return_value=True):
+        with mock.patch.object(app, "database_ok", return_value=True), \
+                mock.patch.object(app, "FAIL_FLAG", "/nonexistent/FAIL_HEALTHCHECK"):
             status, body = call("/health")
         self.assertEqual(status, 200)
         self.assertEqual(body, json.dumps({"status": "ok", "version": app.VERSION, "database": "ok"}))
