@@ -68,6 +68,19 @@ def test_unknown_rule_ids_are_findings(where: str, rule: str, message: str) -> N
     assert (finding.rule, finding.message) == ("RB011", message)
 
 
+@pytest.mark.parametrize("where", ["file", "step"])
+def test_a_blank_reason_is_a_finding(where: str) -> None:
+    data = copy.deepcopy(base())
+    ignore = [{"rule": "RB003", "reason": "   "}]
+    if where == "file":
+        data["lint"] = {"ignore": ignore}
+    else:
+        data["steps"]["build"]["ignore"] = ignore
+    [finding] = lint(validated(data))
+    assert (finding.rule, finding.message) == ("RB011", "the ignore of RB003 gives no reason")
+    assert finding.path.endswith("ignore[0].reason")
+
+
 def test_unknown_ignore_cannot_be_ignored() -> None:
     data = copy.deepcopy(base())
     data["lint"] = {

@@ -22,7 +22,7 @@ from runbook.lint.procedures import (
 )
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
-from runbook.model import Runbook
+from runbook.model import Ignore, Runbook
 from runbook.suggest import did_you_mean
 from runbook.yamlsrc import DocPath, format_path
 
@@ -32,13 +32,14 @@ Locate = Callable[[DocPath], Location | None]
 @rule(
     "RB011",
     "known-ignores",
-    "Ignores name rules that exist",
+    "Ignores name an existing rule and say why",
     rationale="""
         An ignore switches a rule off with a reason for the reviewer. An ignore whose `rule`
         is not the id of an existing rule (a typo such as `RB03`, or a rule that was renamed)
-        switches nothing off while looking as if it did. Every ignore, in `lint.ignore` and
-        in `steps.<id>.ignore`, must name an existing rule id. This rule cannot itself be
-        ignored.
+        switches nothing off while looking as if it did, and an ignore whose `reason` is
+        blank tells the reviewer nothing. Every ignore, in `lint.ignore` and in
+        `steps.<id>.ignore`, must name an existing rule id and give a reason that is not
+        blank. This rule cannot itself be ignored.
     """,
     example="""
         lint:
@@ -54,19 +55,18 @@ Locate = Callable[[DocPath], Location | None]
 )
 def known_ignores(rb: Runbook) -> Iterator[Hit]:
     known = [r.id for r in RULES]
-    places: list[tuple[DocPath, str, str | None]] = [
-        (("lint", "ignore", i, "rule"), ig.rule, None) for i, ig in enumerate(rb.lint.ignore)
+    places: list[tuple[DocPath, Ignore, str | None]] = [
+        (("lint", "ignore", i), ig, None) for i, ig in enumerate(rb.lint.ignore)
     ]
     for sid, step in rb.steps.items():
-        places += [
-            (("steps", sid, "ignore", i, "rule"), ig.rule, sid) for i, ig in enumerate(step.ignore)
-        ]
-    for path, rule_id, step_id in places:
-        if rule_id not in known:
-            hint = did_you_mean(rule_id, known)
-            yield Hit(
-                path, f"unknown lint rule '{rule_id}'" + (f" ({hint})" if hint else ""), step_id
-            )
+        places += [(("steps", sid, "ignore", i), ig, sid) for i, ig in enumerate(step.ignore)]
+    for path, ignore, step_id in places:
+        if ignore.rule not in known:
+            hint = did_you_mean(ignore.rule, known)
+            message = f"unknown lint rule '{ignore.rule}'" + (f" ({hint})" if hint else "")
+            yield Hit((*path, "rule"), message, step_id)
+        if not ignore.reason.strip():
+            yield Hit((*path, "reason"), f"the ignore of {ignore.rule} gives no reason", step_id)
 
 
 #: Every rule, in id order. The documentation pages and `runbook check` read this tuple.
