@@ -143,6 +143,7 @@ usage() {
     'Deploys the head of develop to staging. Run it after every merge; nothing asks for confirmation.' \
     'VERSION defaults to `git describe --tags --always`.' \
     'Run it from the service'"'"'s git repository.' \
+    'The target is first reached at the first step that needs it: then the deploy lock is taken and PREVIOUS_VERSION is read from the `current` link.' \
     '' \
     Options: \
     '  -h, --help       Show usage, options, exit codes and environment variables.' \
@@ -159,11 +160,11 @@ usage() {
     Environment: \
     '  NO_COLOR           Any value turns colour off (colour is also off when output is not a terminal).' \
     '  RUNBOOK_SSH_CONFIG An ssh_config file passed to ssh and scp with -F (host aliases, keys, ports). When it is set, the port comes from that file (default 22), not from the runbook.' \
-    '  RUNBOOK_LOG_DIR    Where the local JSON-lines log goes (default: ./.runbook/logs).' \
+    '  RUNBOOK_LOG_DIR    Where the local JSON-lines log goes (default: .runbook/logs at the top of the service'"'"'s repository, git-ignored).' \
     '' \
     'Lock: A deploy holds a lock on the target, the directory `$DEPLOY_PATH/.deploy.lock`, made atomically with mkdir and holding the owner'"'"'s host, process id, version and start time. A second deploy is refused (exit 2) while the lock is held. A lock is stale, and taken over with a warning, when its owner ran on this same host and its process no longer exists (a killed deploy), or when it is older than the environment'"'"'s `stale_lock_minutes`. `--break-lock` takes over any lock after printing its owner. The lock is released on every exit, success or failure.' \
     '' \
-    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code and duration in seconds. The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target.'
+    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends).'
 
 }
 

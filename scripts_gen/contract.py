@@ -30,7 +30,8 @@ ENVIRONMENT: dict[str, str] = {
     "NO_COLOR": "Any value turns colour off (colour is also off when output is not a terminal).",
     "RUNBOOK_SSH_CONFIG": "An ssh_config file passed to ssh and scp with -F (host aliases, keys, "
     "ports). When it is set, the port comes from that file (default 22), not from the runbook.",
-    "RUNBOOK_LOG_DIR": "Where the local JSON-lines log goes (default: ./.runbook/logs).",
+    "RUNBOOK_LOG_DIR": "Where the local JSON-lines log goes (default: .runbook/logs at the top "
+    "of the service's repository, git-ignored).",
 }
 
 LOCK = (
@@ -45,7 +46,9 @@ LOCK = (
 
 LOG = (
     "Each step writes one JSON line: time, procedure, environment, version, step id, outcome "
-    "(ok, failed, skipped, rolled-back), exit code and duration in seconds. The lines go to "
-    "`$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to "
-    "`$DEPLOY_PATH/deploy.log.jsonl` on the target."
+    "(ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase "
+    "(`procedure`, or `rollback` for the automatic rollback steps, whose success is "
+    "`rolled-back`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying "
+    "machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next "
+    "connection, at the latest when the run ends)."
 )

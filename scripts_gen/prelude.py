@@ -12,6 +12,7 @@ import re
 
 from runbook.loader import LoadedRunbook
 from runbook.model import Endpoint
+from runbook.model.environment import HOST_PATTERN, USER_PATTERN
 from scripts_gen.environment import render
 from scripts_gen.quoting import q
 
@@ -34,7 +35,10 @@ def remote_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
     return render(
         "remote_functions.sh.j2",
         base_url=env.base_url,
-        endpoints=procedure_endpoints(loaded, procedure_id),
+        endpoints=[
+            (endpoint.path, int(endpoint.status), endpoint.contains)
+            for endpoint in procedure_endpoints(loaded, procedure_id)
+        ],
     )
 
 
@@ -45,7 +49,12 @@ def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
     """
     rb = loaded.runbook
     env = rb.environments[rb.procedures[procedure_id].environment]
-    return render("local_functions.sh.j2", target=f"{env.ssh_user}@{env.host}", port=env.ssh_port)
+    # ssh would read a host or user starting with `-` as an option: check them again here.
+    if not (re.fullmatch(HOST_PATTERN, env.host) and re.fullmatch(USER_PATTERN, env.ssh_user)):
+        raise ValueError(f"not a valid ssh target: {env.ssh_user!r}@{env.host!r}")
+    return render(
+        "local_functions.sh.j2", target=f"{env.ssh_user}@{env.host}", port=int(env.ssh_port)
+    )
 
 
 def assignments(variables: dict[str, str]) -> str:

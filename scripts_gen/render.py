@@ -12,6 +12,7 @@ from importlib.resources import files
 
 from runbook.loader import LoadedRunbook
 from runbook.model import RUNTIME_VARIABLES, ProcedureKind, RunsOn, Step
+from runbook.model.base import ID_PATTERN
 from scripts_gen import contract
 from scripts_gen.environment import render
 from scripts_gen.prelude import local_functions, remote_functions
@@ -29,7 +30,11 @@ _STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?ste
 
 @dataclass(frozen=True)
 class StepView:
-    """A step as the script runs it: its position, where it runs, what it checks."""
+    """A step as the script runs it: its position, where it runs, what it checks.
+
+    Numbers are converted with ``int()`` here: bash evaluates them in arithmetic, where a
+    string such as ``a[$(cmd)]`` would run a command, so only real integers may pass.
+    """
 
     index: int
     id: str
@@ -49,7 +54,15 @@ class StepView:
     writes_backup: bool
 
 
+def _checked_id(value: str) -> str:
+    """Ids appear in comments, where no quoting helps: they must keep the model's pattern."""
+    if not re.fullmatch(ID_PATTERN, value):
+        raise ValueError(f"not a valid id: {value!r}")
+    return value
+
+
 def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) -> StepView:
+    _checked_id(step_id)
     step: Step = loaded.runbook.steps[step_id]
     command = step.command or ""
     remote = step.runs_on is RunsOn.remote
@@ -58,14 +71,14 @@ def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) ->
         id=step_id,
         title=step.title,
         where=step.runs_on.value,
-        timeout=step.timeout,
-        retries=step.retries,
-        delay=step.retry_delay,
+        timeout=int(step.timeout),
+        retries=int(step.retries),
+        delay=int(step.retry_delay),
         on_failure=step.on_failure.value,
-        exit_code=step.expect.exit_code,
+        exit_code=int(step.expect.exit_code),
         contains=step.expect.output_contains or "",
         file=step.expect.file.path if step.expect.file else "",
-        min_bytes=step.expect.file.min_bytes if step.expect.file else 0,
+        min_bytes=int(step.expect.file.min_bytes) if step.expect.file else 0,
         confirm=step.confirm or "",
         command=command,
         touches=int(bool(command) and (remote or bool(_USES_TARGET.search(command)))),
@@ -97,13 +110,21 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     else:
         about = "VERSION defaults to `git describe --tags --always`."
     lines = [f"Usage: {script} [options] {version}", "", procedure.title]
+    lines += [procedure.description, about, "Run it from the service's git repository."]
+    reached = "before the first step" if rollback else "at the first step that needs it"
     lines += [
-        procedure.description,
-        about,
-        "Run it from the service's git repository.",
-        "",
-        "Options:",
+        f"The target is first reached {reached}: then the deploy lock is taken and "
+        "PREVIOUS_VERSION is read from the `current` link."
     ]
+    if rollback:
+        lines += [
+            "The database backup to restore is chosen before the first step: from the list of "
+            f"the last {int(procedure.recent_backups)} backups, with --backup NAME, or none with "
+            "--no-db-restore. A step that writes a backup (its expected file is $BACKUP_FILE) "
+            "writes the safety backup $BACKUP_DIR/$ENVIRONMENT-$TIMESTAMP-safety.dump instead, "
+            "so BACKUP_FILE stays the chosen backup."
+        ]
+    lines += ["", "Options:"]
     for option, text in contract.OPTIONS.items():
         if rollback or not text.startswith("Rollback only"):
             lines.append(f"  {option:<16} {text}")
@@ -124,6 +145,8 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     rb = loaded.runbook
     procedure = rb.procedures[procedure_id]
     script = procedure.script or f"{procedure_id}.sh"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.sh", script):
+        raise ValueError(f"not a valid script name: {script!r}")
     views = [_view(loaded, procedure_id, i, s) for i, s in enumerate(procedure.step_ids, 1)]
     by_id = {view.id: view for view in views}
     stages = [{"title": st.title, "steps": [by_id[s] for s in st.steps]} for st in procedure.stages]
@@ -134,11 +157,13 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     return render(
         "script.sh.j2",
         script=script,
-        source=loaded.display,
+        source=" ".join(loaded.path.name.split()),
         digest=loaded.digest,
-        procedure_id=procedure_id,
+        procedure_id=_checked_id(procedure_id),
         procedure=procedure,
         env=rb.environments[procedure.environment],
+        stale_lock_minutes=int(rb.environments[procedure.environment].stale_lock_minutes),
+        recent_backups=int(procedure.recent_backups),
         steps=views,
         stages=stages,
         rollback_steps=rollback,

@@ -40,9 +40,10 @@ def config_variables(loaded: LoadedRunbook, procedure_id: str) -> dict[str, str]
         "BRANCH": env.branch or "",
         "DEPLOY_PATH": env.deploy_path,
         "HEALTH_URL": env.health_url,
-        "KEEP_RELEASES": str(env.keep_releases),
-        "BACKUP_RETENTION_DAYS": str(rb.backups.retention_days),
-        "BACKUP_MIN_BYTES": str(rb.backups.min_bytes),
+        # int(): step commands use these in shell arithmetic, where only digits are safe.
+        "KEEP_RELEASES": str(int(env.keep_releases)),
+        "BACKUP_RETENTION_DAYS": str(int(rb.backups.retention_days)),
+        "BACKUP_MIN_BYTES": str(int(rb.backups.min_bytes)),
     }
 
 

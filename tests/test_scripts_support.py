@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -115,4 +116,41 @@ def loaded_from(data: dict[str, Any]) -> LoadedRunbook:
         files=(),
         digest="0" * 64,
         source_map=SourceMap(),
+    )
+
+
+GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci"]
+
+
+def make_service_repo(path: Path) -> Path:
+    """A clean git repository on main with one commit tagged v1.0.1, like the service's."""
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    (path / "app.py").write_text("print('hi')\n")
+    subprocess.run(["git", "add", "app.py"], cwd=path, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "init"], cwd=path, check=True)
+    subprocess.run([*GIT, "tag", "v1.0.1"], cwd=path, check=True)
+    return path
+
+
+def write_scripts(directory: Path, scripts: dict[str, str]) -> Path:
+    """Write rendered scripts, executable, into a directory."""
+    for name, text in scripts.items():
+        (directory / name).write_text(text)
+        (directory / name).chmod(0o755)
+    return directory
+
+
+def run_script(
+    script: Path, *args: str, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a script with no terminal on stdin, capturing its output."""
+    return subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )

@@ -1,0 +1,210 @@
+"""Nothing from the runbook can run as code in a generated script, except step commands.
+
+Every text the YAML provides (names, titles, questions, expected output, endpoints, contacts,
+and even hosts, users, paths and URLs with the model's validation bypassed) carries shell
+metacharacters here; the rendered scripts must parse, pass shellcheck, and `--help` and
+`--dry-run` must create no file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_scripts_render import SHELLCHECK
+from test_scripts_support import install_fakes, make_service_repo, ssh_calls, write_scripts
+from test_scripts_support import run_script as run
+
+from runbook.loader import LoadedRunbook, load
+from scripts_gen import render_scripts, script_line_map
+
+ROOT = Path(__file__).resolve().parents[1]
+EVIL = "$(touch pwned)`touch pwned`'\"; touch pwned; \n touch pwned #{x}$VERSION\\"
+
+
+def _evil_example() -> LoadedRunbook:
+    loaded = load(ROOT / "runbook.yaml")
+    rb = loaded.runbook
+
+    def copy(model: Any, **update: Any) -> Any:
+        return model.model_copy(update=update)
+
+    environments = {
+        eid: copy(
+            env,
+            title=EVIL,
+            deploy_path=f"/srv/{EVIL}",
+            base_url=f"http://x{EVIL}",
+            health_path=f"/h{EVIL}",
+            branch=f"b{EVIL}",
+            tag_pattern=f"^v{EVIL}",
+            endpoints=[copy(e, path=f"/{EVIL}", contains=EVIL) for e in env.endpoints],
+        )
+        for eid, env in rb.environments.items()
+    }
+    steps = {
+        sid: copy(
+            step,
+            title=EVIL,
+            why=EVIL,
+            confirm=(EVIL if step.confirm else None),
+            expect=copy(
+                step.expect,
+                output_contains=EVIL,
+                file=copy(step.expect.file, path=EVIL) if step.expect.file else None,
+            ),
+        )
+        for sid, step in rb.steps.items()
+    }
+    procedures = {
+        pid: copy(
+            p,
+            title=EVIL,
+            description=EVIL,
+            post_tasks=[EVIL],
+            stages=[copy(s, title=EVIL) for s in p.stages],
+            endpoints=[copy(e, path=f"/{EVIL}", contains=EVIL) for e in p.endpoints]
+            if p.endpoints
+            else None,
+        )
+        for pid, p in rb.procedures.items()
+    }
+    contacts = {
+        cid: copy(c, name=EVIL, role=EVIL, channels=[copy(ch, value=EVIL) for ch in c.channels])
+        for cid, c in rb.contacts.items()
+    }
+    backups = copy(rb.backups, includes=[EVIL])
+    evil = copy(
+        rb,
+        service=copy(rb.service, name=EVIL),
+        environments=environments,
+        steps=steps,
+        procedures=procedures,
+        contacts=contacts,
+        backups=backups,
+    )
+    return LoadedRunbook(
+        runbook=evil,
+        path=Path(f"/tmp/{EVIL}.yaml"),
+        files=loaded.files,
+        digest=loaded.digest,
+        source_map=loaded.source_map,
+    )
+
+
+EVIL_LOADED = _evil_example()
+EVIL_SCRIPTS = render_scripts(EVIL_LOADED)
+
+
+@pytest.fixture(scope="module")
+def evil_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_scripts(tmp_path_factory.mktemp("evil"), EVIL_SCRIPTS)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_service_repo(tmp_path / "service")
+
+
+def test_every_script_rendered_with_the_values_inside() -> None:
+    assert len(EVIL_SCRIPTS) == 4
+    for text in EVIL_SCRIPTS.values():
+        assert "touch pwned" in text  # present, but only as quoted text
+
+
+@pytest.mark.parametrize("name", sorted(EVIL_SCRIPTS))
+def test_bash_parses_and_shellcheck_passes(evil_dir: Path, name: str) -> None:
+    parsed = subprocess.run(["bash", "-n", str(evil_dir / name)], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    # SC1003 notes a backslash just before a closing single quote: the hostile text ends so.
+    checked = subprocess.run(
+        [SHELLCHECK, "-e", "SC1003", str(evil_dir / name)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout
+
+
+@pytest.mark.parametrize("name", sorted(EVIL_SCRIPTS))
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--dry-run", "v1.0.1"], ["--dry-run", "--no-db-restore"]]
+)
+def test_help_and_dry_run_run_nothing(
+    evil_dir: Path, repo: Path, tmp_path: Path, name: str, args: list[str]
+) -> None:
+    if "--no-db-restore" in args and not name.startswith("rollback-production"):
+        args = ["--dry-run", "v1.0.1"]
+    env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
+    result = run(evil_dir / name, *args, cwd=repo, env=env)
+    assert result.returncode in (0, 2), result.stderr
+    assert list(repo.rglob("pwned")) == [] and list(tmp_path.rglob("pwned")) == []
+    assert list(evil_dir.rglob("pwned")) == []
+    assert ssh_calls(tmp_path / "calls.log") == []
+    if "--help" in args:
+        assert EVIL.splitlines()[0] in result.stdout  # shown as text
+
+
+def test_dry_run_shows_the_hostile_texts_verbatim(
+    evil_dir: Path, repo: Path, tmp_path: Path
+) -> None:
+    env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
+    result = run(evil_dir / "deploy-staging.sh", "--dry-run", "v1.0.1", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"  DEPLOY_PATH=/srv/{EVIL.splitlines()[0]}" in result.stdout
+    assert "asks:" not in result.stdout or "touch pwned" in result.stdout
+
+
+def test_an_id_that_escaped_validation_is_refused() -> None:
+    rb = EVIL_LOADED.runbook
+    steps = dict(rb.steps)
+    steps["x\ntouch pwned"] = steps["build"]
+    proc = rb.procedures["deploy-staging"]
+    stage = proc.stages[0].model_copy(update={"steps": ["x\ntouch pwned"]})
+    bad = rb.model_copy(
+        update={
+            "steps": steps,
+            "procedures": {"deploy-staging": proc.model_copy(update={"stages": [stage]})},
+        }
+    )
+    loaded = LoadedRunbook(bad, EVIL_LOADED.path, (), "0" * 64, EVIL_LOADED.source_map)
+    with pytest.raises(ValueError, match="not a valid id"):
+        render_scripts(loaded)
+    with pytest.raises(ValueError, match="not a valid id"):
+        script_line_map(loaded)
+
+
+NUMBERS = [
+    ("environments", "staging", "ssh_port"),
+    ("environments", "staging", "stale_lock_minutes"),
+    ("environments", "staging", "keep_releases"),
+    ("steps", "build", "timeout"),
+    ("steps", "build", "retries"),
+    ("steps", "build", "retry_delay"),
+    ("procedures", "deploy-staging", "recent_backups"),
+]
+
+
+@pytest.mark.parametrize(("section", "key", "field"), NUMBERS)
+def test_a_number_that_escaped_validation_is_refused(section: str, key: str, field: str) -> None:
+    """Bash evaluates numbers in arithmetic, where `a[$(cmd)]` runs cmd: only ints render."""
+    rb = EVIL_LOADED.runbook
+    items = dict(getattr(rb, section))
+    items[key] = items[key].model_copy(update={field: "x[$(touch pwned)]"})
+    bad = rb.model_copy(update={section: items})
+    loaded = LoadedRunbook(bad, EVIL_LOADED.path, (), "0" * 64, EVIL_LOADED.source_map)
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        render_scripts(loaded)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("host", f"h{EVIL}"), ("host", "-oProxyCommand=touch pwned"), ("ssh_user", f"u{EVIL}")],
+)
+def test_a_host_or_user_that_escaped_validation_is_refused(field: str, value: str) -> None:
+    rb = EVIL_LOADED.runbook
+    environments = dict(rb.environments)
+    environments["staging"] = environments["staging"].model_copy(update={field: value})
+    bad = rb.model_copy(update={"environments": environments})
+    loaded = LoadedRunbook(bad, EVIL_LOADED.path, (), "0" * 64, EVIL_LOADED.source_map)
+    with pytest.raises(ValueError, match="not a valid ssh target"):
+        render_scripts(loaded)

@@ -1,0 +1,496 @@
+"""Generated scripts run for real against a local "target": a temporary deploy path reached
+through a fake ssh that runs the remote side on this machine.
+
+This proves the script's own machinery (lock, cleanup, automatic rollback, exit codes, logs,
+retries, timeouts, expectations, backup choice); the example's steps against a real host are
+the staging-target suite's job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_scripts_support import install_fakes, loaded_from, small_runbook, ssh_calls
+
+from scripts_gen import render_scripts
+
+SWITCH = 'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next" && mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"'
+UNDO = 'ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next" && mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"'
+
+
+class Target:
+    """A deploy path, a service repository and the rendered scripts, run with fake ssh."""
+
+    def __init__(self, tmp: Path, data: dict[str, Any]) -> None:
+        self.tmp = tmp
+        self.srv = tmp / "srv"
+        self.repo = tmp / "repo"
+        self.log = tmp / "calls.log"
+        self.env = install_fakes(tmp / "bin", self.log)
+        self.env["RUNBOOK_LOG_DIR"] = str(tmp / "logs")
+        self.repo.mkdir()
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=self.repo, check=True)
+        self.scripts = render_scripts(loaded_from(data))
+        for name, text in self.scripts.items():
+            (tmp / name).write_text(text)
+            (tmp / name).chmod(0o755)
+
+    def serve(self, *versions: str) -> None:
+        """Releases present on the target, the last one serving, all recorded."""
+        for version in versions:
+            (self.srv / "releases" / version).mkdir(parents=True, exist_ok=True)
+            with (self.srv / "revisions.log").open("a") as log:
+                log.write(f"20260101-000000 {version} staging\n")
+        (self.srv / "current").symlink_to(self.srv / "releases" / versions[-1])
+
+    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.tmp / script), *args],
+            cwd=self.repo,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+
+    def serving(self) -> str:
+        return os.readlink(self.srv / "current").rsplit("/", 1)[-1]
+
+    def log_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
+        path = self.tmp / "logs" / f"{procedure}.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def target_log(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(line) for line in (self.srv / "deploy.log.jsonl").read_text().splitlines()
+        ]
+
+
+def runbook(tmp: Path, **steps: dict[str, Any]) -> dict[str, Any]:
+    data = small_runbook(deploy_path=str(tmp / "srv"))
+    data["steps"].update(
+        {
+            "there": {"title": "Unpack", "runs_on": "remote", "command": 'mkdir -p "$RELEASE_DIR"'},
+            "switch": {
+                "title": "Switch",
+                "runs_on": "remote",
+                "command": SWITCH,
+                "on_failure": "rollback",
+            },
+            "undo": {"title": "Undo", "runs_on": "remote", "command": UNDO},
+            "check": {
+                "title": "Check",
+                "runs_on": "remote",
+                "command": "echo checked",
+                "on_failure": "rollback",
+            },
+        }
+    )
+    data["steps"].update(steps)
+    data["procedures"]["deploy"]["stages"] = [
+        {"title": "Before", "steps": ["hello", "there"]},
+        {"title": "After", "steps": ["switch", "check"]},
+    ]
+    data["procedures"]["deploy"]["post_tasks"] = ["Tell the team."]
+    return data
+
+
+@pytest.fixture
+def target(tmp_path: Path, request: pytest.FixtureRequest) -> Target:
+    steps = getattr(request, "param", {})
+    return Target(tmp_path, runbook(tmp_path, **steps))
+
+
+def test_a_deploy_that_works(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 0, result.stderr
+    assert target.serving() == "v2"
+    assert "Serving now: v1" in result.stdout
+    assert "outcome:   SUCCESS (exit 0)" in result.stdout and "previous:  v1" in result.stdout
+    assert "steps ok:  4 of 4" in result.stdout and "  - Tell the team." in result.stdout
+    assert not (target.srv / ".deploy.lock").exists()
+    local = target.log_lines()
+    assert [(line["step"], line["outcome"]) for line in local] == [
+        ("hello", "ok"),
+        ("there", "ok"),
+        ("switch", "ok"),
+        ("check", "ok"),
+    ]
+    assert local[0]["version"] == "v2" and local[0]["environment"] == "staging"
+    assert target.target_log() == local
+    assert all(" -p 2222 deploy@staging.example.internal " in c for c in ssh_calls(target.log))
+
+
+@pytest.mark.parametrize(
+    "target", [{"hello": {"title": "Fail", "command": "exit 4"}}], indirect=True
+)
+def test_a_local_failure_before_touching_the_target_is_exit_2_without_ssh(target: Target) -> None:
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 2
+    assert ssh_calls(target.log) == []
+    assert "exit code 4, expected 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "there": {
+                "title": "Unpack",
+                "runs_on": "remote",
+                "command": 'mkdir -p "$RELEASE_DIR"; exit 5',
+            }
+        }
+    ],
+    indirect=True,
+)
+def test_failure_before_the_point_of_no_return_removes_this_runs_release(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 1
+    assert "removed the unserved release v2" in result.stdout + result.stderr
+    assert sorted(p.name for p in (target.srv / "releases").iterdir()) == ["v1"]
+    assert target.serving() == "v1" and not (target.srv / ".deploy.lock").exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [{"there": {"title": "Unpack", "runs_on": "remote", "command": "exit 5"}}],
+    indirect=True,
+)
+def test_a_release_that_existed_before_is_left_alone(target: Target) -> None:
+    target.serve("v2", "v1")
+    assert target.run("deploy.sh", "v2").returncode == 1
+    assert sorted(p.name for p in (target.srv / "releases").iterdir()) == ["v1", "v2"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "check": {
+                "title": "Check",
+                "runs_on": "remote",
+                "command": "exit 9",
+                "on_failure": "rollback",
+            }
+        }
+    ],
+    indirect=True,
+)
+def test_failure_after_the_point_of_no_return_rolls_back_exit_1(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 1, result.stderr
+    assert target.serving() == "v1"
+    assert "rolled back: v1 serves again" in result.stderr
+    outcomes = [(line["step"], line["outcome"], line["phase"]) for line in target.log_lines()]
+    assert outcomes[-2:] == [("check", "failed", "procedure"), ("undo", "rolled-back", "rollback")]
+    assert target.log_lines()[-2]["exit_code"] == 9
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "check": {
+                "title": "Check",
+                "runs_on": "remote",
+                "command": "exit 9",
+                "on_failure": "rollback",
+            },
+            "undo": {"title": "Undo", "runs_on": "remote", "command": "exit 1"},
+        }
+    ],
+    indirect=True,
+)
+def test_a_failed_rollback_is_exit_3_and_names_the_escalation_contact(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 3
+    assert "the automatic rollback failed" in result.stderr
+    assert "level 1: On-call engineer (First responder)" in result.stderr
+    assert "pager: +1 555 0100" in result.stderr
+    assert not (target.srv / ".deploy.lock").exists()
+
+
+def hold_lock(target: Target, host: str, pid: int, started: int) -> None:
+    lock = target.srv / ".deploy.lock"
+    lock.mkdir(parents=True)
+    (lock / "owner").write_text(
+        f"host={host}\npid={pid}\nuser=x\nprocedure=deploy\nversion=v9\ntoken=other\nstarted={started}\n"
+    )
+
+
+def test_a_held_lock_refuses_exit_2(target: Target) -> None:
+    target.serve("v1")
+    hold_lock(target, os.uname().nodename, os.getpid(), int(time.time()))
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 2
+    assert "the deploy lock" in result.stderr and f"pid={os.getpid()}" in result.stderr
+    assert (target.srv / ".deploy.lock" / "owner").read_text().startswith("host=")
+    assert "token=other" in (target.srv / ".deploy.lock" / "owner").read_text()
+    assert target.serving() == "v1"
+
+
+@pytest.mark.parametrize(
+    ("host", "alive", "age", "args", "why"),
+    [
+        ("this", False, 0, [], "no longer exists"),
+        ("elsewhere.example", True, 31 * 60, [], "older than 30 minutes"),
+        ("this", True, 0, ["--break-lock"], "--break-lock was given"),
+    ],
+)
+def test_stale_locks_are_taken_over(
+    target: Target, host: str, alive: bool, age: int, args: list[str], why: str
+) -> None:
+    target.serve("v1")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    pid = os.getpid() if alive else dead.pid
+    hold_lock(target, os.uname().nodename if host == "this" else host, pid, int(time.time()) - age)
+    result = target.run("deploy.sh", *args, "v2")
+    assert result.returncode == 0, result.stderr
+    assert "taking over the deploy lock" in result.stderr and why in result.stderr
+    assert not (target.srv / ".deploy.lock").exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "check": {
+                "title": "Flaky",
+                "runs_on": "remote",
+                "command": 'n=$(cat "$DEPLOY_PATH/n" 2>/dev/null || echo 0); echo $((n+1)) > "$DEPLOY_PATH/n"; '
+                '[ "$n" -ge 2 ] && echo "ready $VERSION"',
+                "retries": 3,
+                "retry_delay": 0,
+                "expect": {"output_contains": "ready $VERSION"},
+            }
+        }
+    ],
+    indirect=True,
+)
+def test_retries_until_the_expectation_holds(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("retrying in 0 s") == 2
+    assert (target.srv / "n").read_text().strip() == "3"
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"command": "sleep 5", "timeout": 1}, "timed out after 1 s"),
+        (
+            {"command": "echo nope", "expect": {"output_contains": "yes $VERSION"}},
+            "does not contain: yes v2",
+        ),
+        ({"command": "echo hi", "expect": {"exit_code": 3}}, "exit code 0, expected 3"),
+        (
+            {
+                "command": 'echo x > "$DEPLOY_PATH/f"',
+                "expect": {"file": {"path": "$DEPLOY_PATH/f", "min_bytes": 10}},
+            },
+            "of at least 10 bytes, found 2 bytes",
+        ),
+        (
+            {"command": "true", "expect": {"file": {"path": "$DEPLOY_PATH/none", "min_bytes": 1}}},
+            "found none",
+        ),
+    ],
+)
+def test_expectations_fail_the_step_and_roll_back(
+    tmp_path: Path, step: dict[str, Any], message: str
+) -> None:
+    step = {"title": "Check", "runs_on": "remote", "on_failure": "rollback", **step}
+    target = Target(tmp_path, runbook(tmp_path, check=step))
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert message in result.stderr
+    assert target.serving() == "v1"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "check": {
+                "title": "Optional",
+                "runs_on": "remote",
+                "command": "exit 1",
+                "on_failure": "continue",
+            }
+        }
+    ],
+    indirect=True,
+)
+def test_on_failure_continue_goes_on(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 0
+    assert "on_failure is continue" in result.stderr
+    assert target.log_lines()[-1]["outcome"] == "failed"
+
+
+def rollback_runbook(tmp: Path) -> dict[str, Any]:
+    data = runbook(tmp)
+    data["steps"].update(
+        {
+            "dump": {
+                "title": "Safety backup",
+                "runs_on": "remote",
+                "command": 'mkdir -p "$BACKUP_DIR"; echo "safety of $PREVIOUS_VERSION" > "$BACKUP_FILE"',
+                "expect": {"file": {"path": "$BACKUP_FILE", "min_bytes": 1}},
+            },
+            "restore": {
+                "title": "Restore",
+                "runs_on": "remote",
+                "confirm": "Restore from '$BACKUP_FILE'?",
+                "command": 'if [ -z "$BACKUP_FILE" ]; then echo "restore skipped"; exit 0; fi\n'
+                'cp "$BACKUP_FILE" "$DEPLOY_PATH/restored"',
+            },
+        }
+    )
+    data["procedures"]["back"] = {
+        "title": "Roll back",
+        "kind": "rollback",
+        "environment": "staging",
+        "script": "back.sh",
+        "recent_backups": 2,
+        "stages": [{"title": "All", "steps": ["dump", "switch", "restore"]}],
+        "point_of_no_return": "switch",
+    }
+    return data
+
+
+@pytest.fixture
+def back(tmp_path: Path) -> Target:
+    target = Target(tmp_path, rollback_runbook(tmp_path))
+    target.serve("v1", "v2")
+    backups = target.srv / "backups"
+    backups.mkdir()
+    for i, name in enumerate(["old.dump", "chosen.dump", "new.dump"]):
+        (backups / name).write_text(f"data of {name}\n")
+        os.utime(backups / name, (1_700_000_000 + i, 1_700_000_000 + i))
+    return target
+
+
+def test_rollback_to_the_previous_release_without_a_restore(back: Target) -> None:
+    result = back.run("back.sh", "--yes", "--no-db-restore")
+    assert result.returncode == 0, result.stderr
+    assert "Rolling back to the previous release: v1" in result.stdout
+    assert back.serving() == "v1"
+    assert "restore skipped" in result.stdout
+    safety = list((back.srv / "backups").glob("staging-*-safety.dump"))
+    assert len(safety) == 1 and safety[0].read_text() == "safety of v2\n"
+
+
+def test_rollback_restores_the_chosen_backup_not_the_safety_one(back: Target) -> None:
+    result = back.run("back.sh", "--yes", "--backup", "chosen.dump", "v1")
+    assert result.returncode == 0, result.stderr
+    assert (back.srv / "restored").read_text() == "data of chosen.dump\n"
+    assert f"Restore from '{back.srv}/backups/chosen.dump'? yes (--yes)" in result.stdout
+    assert len(list((back.srv / "backups").glob("staging-*-safety.dump"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backup", "missing.dump"], "no backup named 'missing.dump'"),
+        (["--no-db-restore", "v7"], "release v7 is not on the target"),
+    ],
+)
+def test_rollback_refusals_on_the_target(back: Target, args: list[str], message: str) -> None:
+    result = back.run("back.sh", "--yes", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert back.serving() == "v2" and not (back.srv / ".deploy.lock").exists()
+
+
+def test_rollback_without_an_earlier_release_refuses(tmp_path: Path) -> None:
+    target = Target(tmp_path, rollback_runbook(tmp_path))
+    target.serve("v1")
+    result = target.run("back.sh", "--yes", "--no-db-restore")
+    assert result.returncode == 2
+    assert "no earlier release to roll back to" in result.stderr
+
+
+def test_rollback_dry_run_lists_steps_and_touches_nothing(back: Target) -> None:
+    result = back.run("back.sh", "--dry-run", "--backup", "chosen.dump")
+    assert result.returncode == 0
+    assert f"BACKUP_FILE={back.srv}/backups/chosen.dump" in result.stdout
+    assert ssh_calls(back.log) == []
+
+
+def run_on_terminal(target: Target, script: str, answers: str, *args: str) -> tuple[int, str]:
+    """Run with a pseudo-terminal as controlling terminal and stdin, typing the answers."""
+    import fcntl
+    import pty
+    import termios
+
+    leader, follower = pty.openpty()
+
+    def become_terminal_session() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    with subprocess.Popen(
+        [str(target.tmp / script), *args],
+        cwd=target.repo,
+        env=target.env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        preexec_fn=become_terminal_session,
+    ) as proc:
+        os.close(follower)
+        os.write(leader, answers.encode())
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = proc.wait(timeout=60)
+    os.close(leader)
+    return code, b"".join(chunks).decode()
+
+
+def test_the_operator_picks_a_backup_and_confirms_on_the_terminal(back: Target) -> None:
+    code, output = run_on_terminal(back, "back.sh", "2\nyes\n")
+    assert code == 0, output
+    assert "1) new.dump" in output and "2) chosen.dump" in output and "old.dump" not in output
+    assert (back.srv / "restored").read_text() == "data of chosen.dump\n"
+
+
+def test_an_answer_other_than_yes_skips_a_step_with_a_command(back: Target) -> None:
+    code, output = run_on_terminal(back, "back.sh", "none\ny\n", "v1")
+    assert code == 0, output
+    assert "not confirmed: step restore skipped" in output
+    assert not (back.srv / "restored").exists()
+
+
+def test_a_declined_gate_before_any_change_is_a_refusal(tmp_path: Path) -> None:
+    data = runbook(tmp_path)
+    data["steps"]["gate"] = {"title": "Sure?", "confirm": "Deploy $VERSION now?"}
+    data["procedures"]["deploy"]["stages"][0]["steps"].insert(0, "gate")
+    target = Target(tmp_path, data)
+    code, output = run_on_terminal(target, "deploy.sh", "no\n", "v2")
+    assert code == 2, output
+    assert "Deploy v2 now?" in output
+    assert ssh_calls(target.log) == []
