@@ -60,10 +60,19 @@ class Recorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            record = {"nodeid": report.nodeid, "outcome": report.outcome,
-                      "duration_s": round(report.duration, 3)}
+            record = {
+                "nodeid": report.nodeid,
+                "outcome": report.outcome,
+                "duration_s": round(report.duration, 3),
+            }
             record.update(dict(report.user_properties))
             self.records.append(record)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Name the scenario in the record as the feature file words it."""
+    request.node.user_properties.append(("feature", feature.name))
+    request.node.user_properties.append(("scenario", scenario.name))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,8 +95,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             probe = run.get("probe")
             lines.append(
                 f"{run['command']:<60} exit {run['exit_code']} {run['seconds']:6.1f} s"
-                + (f"  probe: {probe['requests']} requests, {probe['failures']} failed"
-                   f" ({probe['expected_unhealthy']} deliberate 503)" if probe else "")
+                + (
+                    f"  probe: {probe['requests']} requests, {probe['failures']} failed"
+                    f" ({probe['expected_unhealthy']} deliberate 503)"
+                    if probe
+                    else ""
+                )
             )
     if lines:
         terminalreporter.section("staging target measurements")

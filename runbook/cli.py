@@ -94,3 +94,7 @@ main.add_command(site_commands.serve)
 from runbook.init.command import init  # noqa: E402
 
 main.add_command(init)
+
+from runbook.verify import verify_command  # noqa: E402
+
+main.add_command(verify_command)

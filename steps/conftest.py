@@ -60,9 +60,15 @@ def ssh(target: Any) -> Iterator[Any]:
     from fabric import Connection
 
     conn = Connection(
-        host="127.0.0.1", port=target.ssh_port, user="deploy", connect_timeout=10,
-        connect_kwargs={"key_filename": target.key_file, "look_for_keys": False,
-                        "allow_agent": False},
+        host="127.0.0.1",
+        port=target.ssh_port,
+        user="deploy",
+        connect_timeout=10,
+        connect_kwargs={
+            "key_filename": target.key_file,
+            "look_for_keys": False,
+            "allow_agent": False,
+        },
     )
     try:
         yield conn
@@ -96,8 +102,15 @@ def service_template(tmp_path_factory: pytest.TempPathFactory) -> ServiceRepo:
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest, control: TargetControl, service_template: ServiceRepo,
-          scripts_dir: Path, target: Any, runbook_loaded: Any, tmp_path: Path) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest,
+    control: TargetControl,
+    service_template: ServiceRepo,
+    scripts_dir: Path,
+    target: Any,
+    runbook_loaded: Any,
+    tmp_path: Path,
+) -> Iterator[World]:
     repo = service_template.copy(tmp_path / "checkout")
     procedures = {p.script: pid for pid, p in runbook_loaded.runbook.procedures.items() if p.script}
     runner = Runner(scripts_dir, repo.path, target.ssh_config, tmp_path / "logs", procedures)
@@ -113,7 +126,8 @@ def _snapshot(control: TargetControl) -> dict[str, str]:
     return {
         "target": control.deploy_user(
             f"cd {DEPLOY}; readlink current; ls -1 releases backups; cat revisions.log;"
-            " test ! -e .deploy.lock && echo no-lock"),
+            " test ! -e .deploy.lock && echo no-lock"
+        ),
         "database": control.sql("select name from schema_migrations order by name"),
     }
 
@@ -257,7 +271,9 @@ def says_lock_held(world: World) -> None:
 @then("the output warns that the stale lock was taken over")
 def says_stale(world: World) -> None:
     lines = [line.lower() for line in world.last.output.splitlines()]
-    warned = [line for line in lines if "lock" in line and ("taking over" in line or "stale" in line)]
+    warned = [
+        line for line in lines if "lock" in line and ("taking over" in line or "stale" in line)
+    ]
     assert warned, world.last.output[-2000:]
 
 

@@ -61,8 +61,11 @@ class Probe(threading.Thread):
         report.requests += 1
         try:
             reply = client.get(self.url)
-            body = reply.json() if reply.headers.get("content-type", "").startswith(
-                "application/json") else {}
+            body = (
+                reply.json()
+                if reply.headers.get("content-type", "").startswith("application/json")
+                else {}
+            )
         except (httpx.HTTPError, ValueError) as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             return

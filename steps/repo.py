@@ -31,7 +31,11 @@ class ServiceRepo:
         import os
 
         done = subprocess.run(
-            ["git", *args], cwd=self.path, capture_output=True, text=True, check=True,
+            ["git", *args],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=True,
             env={**os.environ, **GIT_ENV},
         )
         return done.stdout.strip()
@@ -67,7 +71,9 @@ class ServiceRepo:
     def archive(self, ref: str) -> bytes:
         """The release tarball of ``ref``, made like the runbook's build step makes it."""
         done = subprocess.run(
-            ["git", "archive", "--format=tar.gz", ref], cwd=self.path, capture_output=True,
+            ["git", "archive", "--format=tar.gz", ref],
+            cwd=self.path,
+            capture_output=True,
             check=True,
         )
         return done.stdout

@@ -66,7 +66,9 @@ def expectation_problems(
         if file_size is None:
             problems.append(f"file {path} missing")
         elif file_size < expect.file.min_bytes:
-            problems.append(f"file {path} is {file_size} bytes, expected >= {expect.file.min_bytes}")
+            problems.append(
+                f"file {path} is {file_size} bytes, expected >= {expect.file.min_bytes}"
+            )
     return problems
 
 
@@ -96,7 +98,10 @@ def _execute(ctx: StepContext, step: Step, variables: dict[str, str]) -> tuple[i
         script = remote_prelude(ctx.loaded, ctx.procedure, variables) + command
         try:
             result = ctx.ssh.run(
-                "bash -c " + shlex.quote(script), warn=True, hide=True, timeout=step.timeout,
+                "bash -c " + shlex.quote(script),
+                warn=True,
+                hide=True,
+                timeout=step.timeout,
                 in_stream=False,
             )
         except Exception as exc:  # fabric's CommandTimedOut and SSH errors
@@ -106,8 +111,13 @@ def _execute(ctx: StepContext, step: Step, variables: dict[str, str]) -> tuple[i
     env = {**os.environ, "RUNBOOK_SSH_CONFIG": ctx.ssh_config}
     try:
         done = subprocess.run(
-            ["bash", "-c", script], cwd=ctx.checkout, env=env, capture_output=True, text=True,
-            timeout=step.timeout, check=False,
+            ["bash", "-c", script],
+            cwd=ctx.checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=step.timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         return 124, f"timed out after {exc.timeout} s"

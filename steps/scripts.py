@@ -42,13 +42,21 @@ class ScriptRun:
         if self.probe is not None:
             probe = {k: v for k, v in asdict(self.probe).items() if k != "versions"}
             probe["versions"] = dict(self.probe.versions)
-        return {"command": self.command, "procedure": self.procedure, "exit_code": self.exit_code,
-                "seconds": round(self.seconds, 2), "probe": probe}
+        return {
+            "command": self.command,
+            "procedure": self.procedure,
+            "exit_code": self.exit_code,
+            "seconds": round(self.seconds, 2),
+            "probe": probe,
+        }
 
     def logged_steps(self, outcome: str | None = None) -> list[str]:
         """Step ids in the order the script logged them (optionally of one outcome)."""
-        return [line["step"] for line in self.log
-                if "step" in line and (outcome is None or line.get("outcome") == outcome)]
+        return [
+            line["step"]
+            for line in self.log
+            if "step" in line and (outcome is None or line.get("outcome") == outcome)
+        ]
 
 
 @dataclass
@@ -67,17 +75,27 @@ class Runner:
         script = self.scripts_dir / argv[0]
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
-        env = {**os.environ, "RUNBOOK_SSH_CONFIG": self.ssh_config,
-               "RUNBOOK_LOG_DIR": str(log_dir), "NO_COLOR": "1"}
+        env = {
+            **os.environ,
+            "RUNBOOK_SSH_CONFIG": self.ssh_config,
+            "RUNBOOK_LOG_DIR": str(log_dir),
+            "NO_COLOR": "1",
+        }
         process = subprocess.Popen(
-            ["bash", str(script), *argv[1:]], cwd=self.checkout, env=env, text=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            ["bash", str(script), *argv[1:]],
+            cwd=self.checkout,
+            env=env,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return Started(command, self.procedures[argv[0]], process, log_dir, time.monotonic())
 
-    def run(self, command: str, probe_url: str | None = None,
-            unhealthy: frozenset[str] = frozenset()) -> ScriptRun:
+    def run(
+        self, command: str, probe_url: str | None = None, unhealthy: frozenset[str] = frozenset()
+    ) -> ScriptRun:
         """Run to completion; with ``probe_url``, probe /health the whole time."""
         probe = Probe(probe_url, unhealthy) if probe_url else None
         if probe:
@@ -104,8 +122,15 @@ class Started:
             output, _ = self.process.communicate()
         seconds = time.monotonic() - self.started
         report = probe.stop() if probe else None
-        return ScriptRun(self.command, self.procedure, self.process.returncode, output, seconds,
-                         self.read_log(), report)
+        return ScriptRun(
+            self.command,
+            self.procedure,
+            self.process.returncode,
+            output,
+            seconds,
+            self.read_log(),
+            report,
+        )
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as a crashed terminal or OOM killer would."""
@@ -116,5 +141,8 @@ class Started:
         path = self.log_dir / f"{self.procedure}.jsonl"
         if not path.is_file():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        return [
+            json.loads(line)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]

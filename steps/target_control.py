@@ -100,7 +100,7 @@ class TargetControl:
         return self.deploy_user(f"psql -X -q -d app -Atc {_quote(query)}").strip()
 
     def serving(self) -> str:
-        return self.deploy_user(f"basename \"$(readlink {DEPLOY}/current)\"").strip()
+        return self.deploy_user(f'basename "$(readlink {DEPLOY}/current)"').strip()
 
     def releases(self) -> list[str]:
         return sorted(self.deploy_user(f"ls -1 {DEPLOY}/releases").split())

@@ -13,10 +13,13 @@ pytestmark = pytest.mark.container
 scenarios("emergencies.feature")
 
 
-@when(parsers.parse("the on-call engineer runs each diagnosis command of {emergency} on the target"),
-      target_fixture="diagnoses")
-def run_diagnosis(world: World, runbook_loaded: Any, ssh: Any,
-                  emergency: str) -> list[tuple[str, int, str]]:
+@when(
+    parsers.parse("the on-call engineer runs each diagnosis command of {emergency} on the target"),
+    target_fixture="diagnoses",
+)
+def run_diagnosis(
+    world: World, runbook_loaded: Any, ssh: Any, emergency: str
+) -> list[tuple[str, int, str]]:
     world.properties.append(("emergency", emergency))
     results = []
     for item in runbook_loaded.runbook.emergencies[emergency].diagnosis:

@@ -6,12 +6,27 @@ endpoints. Docker problems arrive as ``TargetError`` and leave as one line with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 
-from runbook.cli import handle_errors
 from runbook.console import ok, say, warn
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The CLI's error handling, looked up at call time: runbook.cli imports this module."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from runbook.cli import handle_errors as cli_handle_errors
+
+        return cli_handle_errors(func)(*args, **kwargs)
+
+    return wrapper
+
 
 state_option = click.option(
     "--state-dir",
@@ -63,6 +78,23 @@ def up(state_dir: Path, rebuild: bool) -> None:
 
 
 @target.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild even when the image is cached.")
+@handle_errors
+def build(rebuild: bool) -> None:
+    """Start dockerd if needed and build (or reuse) the target image; say how long it took."""
+    import time
+
+    from runbook.target import daemon, image
+
+    started = time.monotonic()
+    result = image.ensure_image(daemon.client(), rebuild=rebuild)
+    took = time.monotonic() - started
+    what = "built" if result.built else "cached"
+    base = f", base {result.base}{' made with debootstrap' if result.base_built else ''}"
+    ok(f"image {result.tag} {what} in {took:.1f} s{base if result.built else ''}")
+
+
+@target.command()
 @state_option
 @handle_errors
 def down(state_dir: Path) -> None:
@@ -91,5 +123,7 @@ def status(state_dir: Path) -> None:
         say(f"target {found.name} is not running (run `runbook target up`)")
         raise SystemExit(1)
     ok(f"target {found.name} is running")
+    health = "ok" if container.healthy(found.http_url) else "FAILING"
+    say(f"health     {health} ({found.http_url}/health)")
     for line in describe(found):
         say(line)

@@ -7,6 +7,7 @@ are published on 127.0.0.1 only; everything talks to the target there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -54,9 +55,10 @@ def make_key(state_dir: Path) -> tuple[Path, str]:
     for old in (key, key.with_suffix(".pub")):
         old.unlink(missing_ok=True)
     try:
-        subprocess.run(  # noqa: S603 - fixed command
+        subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "runbook-target", "-f", str(key)],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
     except (OSError, subprocess.CalledProcessError) as exc:
         raise TargetError(f"cannot make an SSH key pair with ssh-keygen: {exc}") from None
@@ -86,9 +88,13 @@ def start(client: Any, image: str, state_dir: Path) -> Target:
     key, public = make_key(state_dir)
     try:
         container = client.containers.run(
-            image, detach=True, hostname="staging", environment={"AUTHORIZED_KEY": public},
+            image,
+            detach=True,
+            hostname="staging",
+            environment={"AUTHORIZED_KEY": public},
             ports={"22/tcp": ("127.0.0.1", None), "80/tcp": ("127.0.0.1", None)},
-            labels={LABEL: str(state_dir)}, name=f"runbook-target-{os.getpid()}-{int(time.time())}",
+            labels={LABEL: str(state_dir)},
+            name=f"runbook-target-{os.getpid()}-{int(time.time())}",
         )
     except Exception as exc:
         raise TargetError(f"cannot start the target container: {exc}") from None
@@ -111,7 +117,7 @@ def wait_ready(client: Any, target: Target, timeout: float = READY_TIMEOUT_S) ->
         if container.status == "exited":
             logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
             raise TargetError(f"the target container exited during start: {logs}")
-        if _ssh_greets(target.ssh_port) and _healthy(target.http_url):
+        if _ssh_greets(target.ssh_port) and healthy(target.http_url):
             return
         time.sleep(0.3)
     raise TargetError(f"the target did not become ready within {timeout:.0f} s")
@@ -125,7 +131,8 @@ def _ssh_greets(port: int) -> bool:
         return False
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
+    """Whether the service answers /health with 200 through the published HTTP port."""
     try:
         with urllib.request.urlopen(base_url + "/health", timeout=2) as reply:
             return bool(reply.status == 200)
@@ -157,10 +164,8 @@ def remove(client: Any, state_dir: Path) -> Target | None:
 
     target = load(state_dir)
     if target is not None:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             client.containers.get(target.container_id).remove(force=True)
-        except docker.errors.NotFound:
-            pass
     for name in ("target.json", "ssh_config", "id_ed25519", "id_ed25519.pub"):
         (state_dir / name).unlink(missing_ok=True)
     return target

@@ -50,7 +50,7 @@ def start_dockerd() -> None:
             "(start it yourself, e.g. `sudo dockerd &`, or run as root)"
         )
     with DOCKERD_LOG.open("ab") as log:
-        subprocess.Popen(  # noqa: S603 - fixed command
+        subprocess.Popen(
             ["dockerd"],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -24,7 +24,12 @@ DEFINITION_DIR = HERE / "image"
 SERVICE_DIR = HERE.parent.parent / "example" / "service"
 IMAGE_REPO = "runbook-target"
 BASE_REPO, BASE_TAG = "runbook-base", "bookworm"
-BASE_CANDIDATES = ("debian:bookworm", "debian:bookworm-slim", "debian:12", f"{BASE_REPO}:{BASE_TAG}")
+BASE_CANDIDATES = (
+    "debian:bookworm",
+    "debian:bookworm-slim",
+    "debian:12",
+    f"{BASE_REPO}:{BASE_TAG}",
+)
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
 SKIP = {"__pycache__", ".pytest_cache"}
@@ -42,7 +47,9 @@ class BuildResult:
 
 def _files(root: Path) -> list[Path]:
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and not SKIP.intersection(p.relative_to(root).parts)
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not SKIP.intersection(p.relative_to(root).parts)
     )
 
 
@@ -97,7 +104,7 @@ def ensure_base(client: Any) -> tuple[str, bool]:
 
 
 def _run(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise TargetError(f"{what} failed (exit {done.returncode}): {tail[0]}")
@@ -122,7 +129,11 @@ def _build(client: Any, context: Path, tag: str, base: str) -> None:
 
     try:
         client.images.build(
-            path=str(context), tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True,
+            path=str(context),
+            tag=tag,
+            buildargs={"BASE_IMAGE": base},
+            rm=True,
+            forcerm=True,
             labels={"runbook.target": "1"},
         )
     except docker.errors.BuildError as exc:

@@ -1,0 +1,81 @@
+"""`runbook target` without Docker at hand: clear one-line errors, state handling, ssh_config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runbook.cli import main
+from runbook.target import container, daemon
+
+
+def test_status_without_a_target_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["target", "status", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no target recorded" in result.output
+
+
+@pytest.mark.parametrize(
+    ("which", "euid", "message"),
+    [
+        (None, 0, "Docker is not installed: `dockerd` not found"),
+        ("/usr/sbin/dockerd", 1000, "starting `dockerd` needs root"),
+    ],
+)
+def test_up_without_docker_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str | None, euid: int, message: str
+) -> None:
+    import docker
+
+    def unreachable(**_: object) -> None:
+        raise docker.errors.DockerException("no socket")
+
+    monkeypatch.setattr(docker, "from_env", unreachable)
+    monkeypatch.setattr(daemon.shutil, "which", lambda name: which)
+    monkeypatch.setattr(daemon.os, "geteuid", lambda: euid)
+    result = CliRunner().invoke(main, ["target", "up", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_ssh_config_maps_both_hosts_to_loopback(tmp_path: Path) -> None:
+    text = container.ssh_config_text(40022, tmp_path / "id_ed25519")
+    assert "Host staging.example.internal app.example.internal\n" in text
+    for line in (
+        "HostName 127.0.0.1",
+        "Port 40022",
+        "User deploy",
+        "StrictHostKeyChecking no",
+        "UserKnownHostsFile /dev/null",
+        f"IdentityFile {tmp_path / 'id_ed25519'}",
+    ):
+        assert f"  {line}\n" in text
+
+
+def test_key_pair_is_fresh_per_run(tmp_path: Path) -> None:
+    first_key, first_public = container.make_key(tmp_path)
+    _, second_public = container.make_key(tmp_path)
+    assert first_public.startswith("ssh-ed25519 ") and first_public != second_public
+    assert first_key.stat().st_mode & 0o077 == 0
+
+
+def test_load_reads_what_start_records(tmp_path: Path) -> None:
+    record = {
+        "container_id": "abc",
+        "name": "t",
+        "image": "runbook-target:x",
+        "ssh_port": 1,
+        "http_port": 2,
+        "key_file": "k",
+        "ssh_config": "c",
+    }
+    (tmp_path / "target.json").write_text(json.dumps(record), encoding="utf-8")
+    found = container.load(tmp_path)
+    assert found is not None and found.http_url == "http://127.0.0.1:2"
+    (tmp_path / "target.json").write_text("{", encoding="utf-8")
+    assert container.load(tmp_path) is None
