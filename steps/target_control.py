@@ -52,7 +52,7 @@ class TargetControl:
 
     def root(self, script: str, user: str = "root") -> str:
         code, output = self.container.exec_run(["bash", "-ec", script], user=user)
-        text = output.decode(errors="replace")
+        text = str(output.decode(errors="replace"))
         if code != 0:
             raise TargetError(f"exit {code} from {script.strip()[:80]!r}: {text[-400:]}")
         return text
@@ -110,7 +110,7 @@ class TargetControl:
 
     def exists(self, path: str) -> bool:
         code, _ = self.container.exec_run(["test", "-e", path])
-        return code == 0
+        return bool(code == 0)
 
 
 def _quote(text: str) -> str:

@@ -1,0 +1,98 @@
+"""The downtime probe counts what a user would see as failures, and only that."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from steps.probe import Probe
+
+
+class Replies:
+    """(status, version) answered in turn by the fake service, the last one repeated."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, str]] = [(200, "v1")]
+        self.index = 0
+
+    def next(self) -> tuple[int, str]:
+        reply = self.script[min(self.index, len(self.script) - 1)]
+        self.index += 1
+        return reply
+
+
+@pytest.fixture
+def service() -> Iterator[tuple[str, Replies]]:
+    replies = Replies()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, version = replies.next()
+            body = json.dumps(
+                {"status": "ok" if status == 200 else "error", "version": version, "database": "ok"}
+            ).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/health", replies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _probe_until(url: str, count: int, unhealthy: frozenset[str] = frozenset()) -> Probe:
+    probe = Probe(url, unhealthy)
+    probe.start()
+    deadline = time.monotonic() + 10
+    while probe.report.requests < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    probe.stop()
+    return probe
+
+
+def test_healthy_answers_are_not_failures(service: tuple[str, Replies]) -> None:
+    url, _ = service
+    report = _probe_until(url, 20).report
+    assert report.requests >= 20 and report.failures == 0 and report.versions["v1"] >= 20
+
+
+@pytest.mark.parametrize(
+    ("answers", "unhealthy", "failures", "deliberate"),
+    [
+        ([(502, "v1"), (200, "v1")], frozenset(), 1, 0),
+        ([(503, "v2"), (503, "v2"), (200, "v1")], frozenset({"v2"}), 0, 2),
+        ([(503, "v1"), (200, "v1")], frozenset({"v2"}), 1, 0),
+    ],
+)
+def test_failures_and_deliberate_503s(
+    service: tuple[str, Replies],
+    answers: list[tuple[int, str]],
+    unhealthy: frozenset[str],
+    failures: int,
+    deliberate: int,
+) -> None:
+    url, replies = service
+    replies.script = answers
+    report = _probe_until(url, 10, unhealthy).report
+    assert (report.failures, report.expected_unhealthy) == (failures, deliberate)
+
+
+def test_connection_refused_is_a_failure() -> None:
+    report = _probe_until("http://127.0.0.1:9/health", 3).report
+    assert report.failures == report.requests >= 3
+    assert report.first_failures and "ConnectError" in report.first_failures[0]
