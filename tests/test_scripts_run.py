@@ -494,3 +494,46 @@ def test_a_declined_gate_before_any_change_is_a_refusal(tmp_path: Path) -> None:
     assert code == 2, output
     assert "Deploy v2 now?" in output
     assert ssh_calls(target.log) == []
+
+
+@pytest.mark.parametrize(
+    ("step", "code", "message"),
+    [
+        ("there", 1, "removed the unserved release v2"),
+        ("check", 3, "the rollback steps did not run"),
+    ],
+)
+def test_a_terminated_run_cleans_up_or_escalates(
+    tmp_path: Path, step: str, code: int, message: str
+) -> None:
+    slow = {
+        "title": "Slow",
+        "runs_on": "remote",
+        "command": 'mkdir -p "$RELEASE_DIR"; touch "$DEPLOY_PATH/started"; sleep 2',
+    }
+    target = Target(tmp_path, runbook(tmp_path, **{step: slow}))
+    target.serve("v1")
+    with subprocess.Popen(
+        [str(tmp_path / "deploy.sh"), "v2"],
+        cwd=target.repo,
+        env=target.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        deadline = time.monotonic() + 30
+        while not (target.srv / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.terminate()
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == code, output
+    assert message in output
+    assert not (target.srv / ".deploy.lock").exists()
+
+
+def test_version_after_double_dash(target: Target) -> None:
+    target.serve("v1")
+    assert target.run("deploy.sh", "--", "v2").returncode == 0
+    assert target.serving() == "v2"
+    assert "only one VERSION" in target.run("deploy.sh", "--", "v3", "v4").stderr
