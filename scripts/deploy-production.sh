@@ -7,7 +7,7 @@
 # shellcheck disable=SC2016,SC2089,SC2090,SC2329
 # SC2016, SC2089, SC2090: text from the runbook, and the helpers sent to the target, are
 # single-quoted on purpose so that nothing in them expands on this machine.
-# SC2329: some functions are reached only through traps, `declare -f` and computed names.
+# SC2329: the exit trap's functions, and the helpers handed to local steps with `declare -f`.
 set -Eeuo pipefail
 
 # ---------------------------------------------------------------- from the runbook
@@ -361,17 +361,6 @@ _rb_has_release() {
   for release in "${_RB_RELEASES[@]}"; do [ "$release" = "$1" ] && return 0; done
   return 1
 }
-_rb_default_rollback_version() {  # last recorded version that is not serving and still present
-  local i candidate
-  for ((i = ${#_RB_REVISIONS[@]} - 1; i >= 0; i--)); do
-    candidate=${_RB_REVISIONS[i]}
-    if [ "$candidate" != "$PREVIOUS_VERSION" ] && _rb_valid_version "$candidate" && _rb_has_release "$candidate"; then
-      printf '%s\n' "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
 _rb_finish_remote() {  # at exit: flush the log, undo an unserved release of this run, release the lock
   local cleanup=$1 status=0
   {
@@ -439,8 +428,13 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   local out rc size
   out=$(mktemp)
   set +e
-  "_rb_exec_$1" "$2" "$7" | tee "$out"
-  rc=${PIPESTATUS[0]}
+  if [ "$1" = remote ]; then
+    _rb_exec_remote "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  else
+    _rb_exec_local "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  fi
   set -e
   [ "$1" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
   _RB_RC=$rc
@@ -603,6 +597,8 @@ _rb_on_exit() {
 }
 
 # ---------------------------------------------------------------- the procedure's steps
+# Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
+#   OUTPUT_CONTAINS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
 _rb_step_1() {  # step: check-branch
   _rb_run 1 check-branch 'Verify the deployment branch' local 10 0 2 abort 0 \
     '' '' 0 '' 0 procedure \

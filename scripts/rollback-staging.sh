@@ -7,7 +7,7 @@
 # shellcheck disable=SC2016,SC2089,SC2090,SC2329
 # SC2016, SC2089, SC2090: text from the runbook, and the helpers sent to the target, are
 # single-quoted on purpose so that nothing in them expands on this machine.
-# SC2329: some functions are reached only through traps, `declare -f` and computed names.
+# SC2329: the exit trap's functions, and the helpers handed to local steps with `declare -f`.
 set -Eeuo pipefail
 
 # ---------------------------------------------------------------- from the runbook
@@ -433,8 +433,13 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   local out rc size
   out=$(mktemp)
   set +e
-  "_rb_exec_$1" "$2" "$7" | tee "$out"
-  rc=${PIPESTATUS[0]}
+  if [ "$1" = remote ]; then
+    _rb_exec_remote "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  else
+    _rb_exec_local "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  fi
   set -e
   [ "$1" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
   _RB_RC=$rc
@@ -597,6 +602,8 @@ _rb_on_exit() {
 }
 
 # ---------------------------------------------------------------- the procedure's steps
+# Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
+#   OUTPUT_CONTAINS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
 _rb_step_1() {  # step: show-releases
   _rb_run 1 show-releases 'Show the serving and available releases' remote 10 0 2 abort 0 \
     '' '' 0 '' 1 procedure \
