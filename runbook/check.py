@@ -41,22 +41,19 @@ def _lint_issues(loaded: LoadedRunbook) -> list[Issue]:
     ]
 
 
-def _verify_issues(file: Path) -> list[Issue]:
-    """The container suite, as issues: one per failed scenario or step."""
-    import importlib
+def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
+    """The container suite (``runbook.verify``), as issues: failed scenarios and steps."""
+    from contextlib import nullcontext
 
-    try:
-        verify_module = importlib.import_module("runbook.verify")
-    except ImportError:
-        raise RunbookError("--verify needs runbook.verify, which this installation lacks") from None
-    run = getattr(verify_module, "run_verify", None)
-    if run is None:
-        raise RunbookError("--verify needs runbook.verify.run_verify, which is not there")
-    failures: list[str] = run(file)
-    return [Issue("verify", "verify", failure, str(file)) for failure in failures]
+    from runbook.lint.verified import stdout_to_stderr, verification_issues
+    from runbook.verify import verify
+
+    with stdout_to_stderr() if quiet_stdout else nullcontext():
+        record, _ = verify(loaded.path)
+    return verification_issues(loaded, record)
 
 
-def run_check(file: Path, *, verify: bool = False) -> CheckReport:
+def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
     from runbook.build import render_outputs
     from runbook.lint import RULES
@@ -75,7 +72,7 @@ def run_check(file: Path, *, verify: bool = False) -> CheckReport:
     report.issues += stale(outputs, root, loaded.display)
     report.issues += shellcheck(scripts, root)
     if verify:
-        report.issues += _verify_issues(file)
+        report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
     return report
 
@@ -128,7 +125,7 @@ def check(file: Path, verify: bool, fmt: str) -> None:
     from runbook.lint.report import github_lines, json_text
 
     try:
-        report = run_check(file, verify=verify)
+        report = run_check(file, verify=verify, quiet_stdout=fmt != "text")
     except RunbookError as exc:
         _print_unusable(fmt, str(file), exc)
         sys.exit(exc.exit_code)
