@@ -1,8 +1,8 @@
 """The one jinja2 environment of the script generator.
 
 Bash is unforgiving: an undefined value must fail the build (``StrictUndefined``), HTML escaping
-would corrupt commands (``autoescape=False``), and every YAML value goes through the ``q`` or
-``words`` filter, both built on ``shlex.quote`` in ``quoting``.
+would corrupt commands (``autoescape=False``), and every YAML value goes through the one
+quoting filter ``q``, built on ``shlex.quote`` in ``quoting``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache
 
 import jinja2
 
-from scripts_gen.quoting import q, words
+from scripts_gen.quoting import q
 
 
 @cache
@@ -29,7 +29,6 @@ def environment() -> jinja2.Environment:
         comment_end_string="##}",
     )
     env.filters["q"] = q
-    env.filters["words"] = words
     return env
 
 

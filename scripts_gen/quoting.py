@@ -16,18 +16,18 @@ _NAMES = "|".join(sorted(RUNTIME_VARIABLES, key=len, reverse=True))
 _REFERENCE = re.compile(r"\$(?:\{(" + _NAMES + r")\}|(" + _NAMES + r")(?![A-Za-z0-9_]))")
 
 
-def q(value: object) -> str:
-    """Quote any value as one shell word that expands to exactly its text."""
-    return shlex.quote(str(value))
+def q(value: object, variables: bool = False) -> str:
+    """Quote a value as one shell word: the template filter every YAML value goes through.
 
-
-def words(text: str | None) -> str:
-    """One shell word for ``text`` in which only runtime variable references expand.
-
-    ``'tag $VERSION exists'`` becomes ``'tag '"${VERSION}"' exists'``: the literal parts can
-    never break out of their quotes, and ``$(...)`` or backticks stay plain text.
+    By default the word expands to exactly the value's text. With ``variables=True`` (for
+    texts the reader may write runtime variables in: questions, expected output, endpoint
+    bodies, file paths), references to the documented runtime variables expand and nothing
+    else does: ``'tag $VERSION exists'`` becomes ``'tag '"${VERSION}"' exists'``, where the
+    literal parts are ``shlex.quote``d and ``$(...)`` or backticks stay plain text.
     """
-    text = text or ""
+    if not variables:
+        return shlex.quote(str(value))
+    text = "" if value is None else str(value)
     parts: list[str] = []
     last = 0
     for match in _REFERENCE.finditer(text):
@@ -41,5 +41,5 @@ def words(text: str | None) -> str:
 
 
 def expand(text: str | None, variables: dict[str, str]) -> str:
-    """What bash makes of ``words(text)`` given these variables (for tests and scenarios)."""
+    """What bash makes of ``q(text, variables=True)`` given these variables (for tests and scenarios)."""
     return _REFERENCE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), text or "")

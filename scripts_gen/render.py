@@ -1,7 +1,7 @@
 """Rendering the scripts: one bash script per procedure that names a ``script``.
 
 The context handed to the templates holds model values untouched; the templates quote every
-one of them with ``q`` or ``words``. Only fixed text of this package reaches a script unquoted.
+one of them with the ``q`` filter. Only fixed text of this package reaches a script unquoted.
 """
 
 from __future__ import annotations
@@ -144,6 +144,7 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     """The bash script of one procedure."""
     rb = loaded.runbook
     procedure = rb.procedures[procedure_id]
+    _checked_id(procedure.environment)  # written unquoted into the JSON log lines
     script = procedure.script or f"{procedure_id}.sh"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.sh", script):
         raise ValueError(f"not a valid script name: {script!r}")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_scripts_support import install_fakes, loaded_from, small_runbook, ssh_calls
 
 from runbook.model import RUNTIME_VARIABLES
 from scripts_gen import local_prelude, remote_prelude, runtime_variables, step_variables
-from scripts_gen.quoting import expand, words
+from scripts_gen.quoting import expand, q
 
 HOSTILE = "$(touch pwned) `touch pwned2`; ' \" \n rm -rf x"
 
@@ -105,8 +109,12 @@ def test_rollback_restores_nothing_by_default_and_safety_backup_is_separate() ->
         "it's $RELEASES_DIR and $RELEASE_DIR",
     ],
 )
-def test_words_expand_only_runtime_variables(variables, text: str, tmp_path: Path) -> None:
-    result = bash(remote_prelude_like(variables) + f"printf '%s' {words(text)}", cwd=tmp_path)
+def test_q_with_variables_expands_only_runtime_variables(
+    variables, text: str, tmp_path: Path
+) -> None:
+    result = bash(
+        remote_prelude_like(variables) + f"printf '%s' {q(text, variables=True)}", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == expand(text, variables)
     assert not list(tmp_path.iterdir())
@@ -214,3 +222,38 @@ def test_remote_failure_fails_the_local_command(loaded, variables, tmp_path: Pat
     result = bash(local_prelude(loaded, "deploy", variables) + "remote false\necho after", env=env)
     assert result.returncode != 0
     assert "after" not in result.stdout
+
+
+_PIECES = st.sampled_from(
+    [
+        "$VERSION",
+        "${VERSION}",
+        "$PREVIOUS_VERSION",
+        "$(touch pwned)",
+        "`id`",
+        "'",
+        '"',
+        "\\",
+        "\n",
+        "$",
+        "{",
+        "}",
+        ";",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=5)), max_size=8).map("".join))
+def test_q_with_variables_property(text: str) -> None:
+    """For any text, bash makes of the quoted word exactly what ``expand`` says."""
+    values = {"VERSION": "v1.2.3", "PREVIOUS_VERSION": "v1.2.2"}
+    if "\x00" in text:
+        return  # bash arguments cannot hold NUL bytes
+    script = "VERSION=v1.2.3 PREVIOUS_VERSION=v1.2.2\n" + f"printf '%s' {q(text, variables=True)}"
+    with tempfile.TemporaryDirectory() as cwd:
+        result = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=10, cwd=cwd
+        )
+        assert os.listdir(cwd) == []
+    assert result.stdout == expand(text, values)
