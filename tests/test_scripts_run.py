@@ -1,14 +1,12 @@
-"""Generated scripts run for real against a local "target": a temporary deploy path reached
-through a fake ssh that runs the remote side on this machine.
+"""Generated scripts run for real against a local "target" (see ``test_scripts_target``).
 
 This proves the script's own machinery (lock, cleanup, automatic rollback, exit codes, logs,
-retries, timeouts, expectations, backup choice); the example's steps against a real host are
-the staging-target suite's job.
+retries, timeouts, expectations); the example's steps against a real host are the
+staging-target suite's job.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -16,90 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_scripts_support import install_fakes, loaded_from, small_runbook, ssh_calls
-
-from scripts_gen import render_scripts
-
-SWITCH = 'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next" && mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"'
-UNDO = 'ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next" && mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"'
-
-
-class Target:
-    """A deploy path, a service repository and the rendered scripts, run with fake ssh."""
-
-    def __init__(self, tmp: Path, data: dict[str, Any]) -> None:
-        self.tmp = tmp
-        self.srv = tmp / "srv"
-        self.repo = tmp / "repo"
-        self.log = tmp / "calls.log"
-        self.env = install_fakes(tmp / "bin", self.log)
-        self.env["RUNBOOK_LOG_DIR"] = str(tmp / "logs")
-        self.repo.mkdir()
-        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=self.repo, check=True)
-        self.scripts = render_scripts(loaded_from(data))
-        for name, text in self.scripts.items():
-            (tmp / name).write_text(text)
-            (tmp / name).chmod(0o755)
-
-    def serve(self, *versions: str) -> None:
-        """Releases present on the target, the last one serving, all recorded."""
-        for version in versions:
-            (self.srv / "releases" / version).mkdir(parents=True, exist_ok=True)
-            with (self.srv / "revisions.log").open("a") as log:
-                log.write(f"20260101-000000 {version} staging\n")
-        (self.srv / "current").symlink_to(self.srv / "releases" / versions[-1])
-
-    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.tmp / script), *args],
-            cwd=self.repo,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-        )
-
-    def serving(self) -> str:
-        return os.readlink(self.srv / "current").rsplit("/", 1)[-1]
-
-    def log_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
-        path = self.tmp / "logs" / f"{procedure}.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()]
-
-    def target_log(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(line) for line in (self.srv / "deploy.log.jsonl").read_text().splitlines()
-        ]
-
-
-def runbook(tmp: Path, **steps: dict[str, Any]) -> dict[str, Any]:
-    data = small_runbook(deploy_path=str(tmp / "srv"))
-    data["steps"].update(
-        {
-            "there": {"title": "Unpack", "runs_on": "remote", "command": 'mkdir -p "$RELEASE_DIR"'},
-            "switch": {
-                "title": "Switch",
-                "runs_on": "remote",
-                "command": SWITCH,
-                "on_failure": "rollback",
-            },
-            "undo": {"title": "Undo", "runs_on": "remote", "command": UNDO},
-            "check": {
-                "title": "Check",
-                "runs_on": "remote",
-                "command": "echo checked",
-                "on_failure": "rollback",
-            },
-        }
-    )
-    data["steps"].update(steps)
-    data["procedures"]["deploy"]["stages"] = [
-        {"title": "Before", "steps": ["hello", "there"]},
-        {"title": "After", "steps": ["switch", "check"]},
-    ]
-    data["procedures"]["deploy"]["post_tasks"] = ["Tell the team."]
-    return data
+from test_scripts_support import ssh_calls
+from test_scripts_target import Target, run_on_terminal, runbook
 
 
 @pytest.fixture
@@ -344,158 +260,6 @@ def test_on_failure_continue_goes_on(target: Target) -> None:
     assert target.log_lines()[-1]["outcome"] == "failed"
 
 
-def rollback_runbook(tmp: Path) -> dict[str, Any]:
-    data = runbook(tmp)
-    data["steps"].update(
-        {
-            "dump": {
-                "title": "Safety backup",
-                "runs_on": "remote",
-                "command": 'mkdir -p "$BACKUP_DIR"; echo "safety of $PREVIOUS_VERSION" > "$BACKUP_FILE"',
-                "expect": {"file": {"path": "$BACKUP_FILE", "min_bytes": 1}},
-            },
-            "restore": {
-                "title": "Restore",
-                "runs_on": "remote",
-                "confirm": "Restore from '$BACKUP_FILE'?",
-                "command": 'if [ -z "$BACKUP_FILE" ]; then echo "restore skipped"; exit 0; fi\n'
-                'cp "$BACKUP_FILE" "$DEPLOY_PATH/restored"',
-            },
-        }
-    )
-    data["procedures"]["back"] = {
-        "title": "Roll back",
-        "kind": "rollback",
-        "environment": "staging",
-        "script": "back.sh",
-        "recent_backups": 2,
-        "stages": [{"title": "All", "steps": ["dump", "switch", "restore"]}],
-        "point_of_no_return": "switch",
-    }
-    return data
-
-
-@pytest.fixture
-def back(tmp_path: Path) -> Target:
-    target = Target(tmp_path, rollback_runbook(tmp_path))
-    target.serve("v1", "v2")
-    backups = target.srv / "backups"
-    backups.mkdir()
-    for i, name in enumerate(["old.dump", "chosen.dump", "new.dump"]):
-        (backups / name).write_text(f"data of {name}\n")
-        os.utime(backups / name, (1_700_000_000 + i, 1_700_000_000 + i))
-    return target
-
-
-def test_rollback_to_the_previous_release_without_a_restore(back: Target) -> None:
-    result = back.run("back.sh", "--yes", "--no-db-restore")
-    assert result.returncode == 0, result.stderr
-    assert "Rolling back to the previous release: v1" in result.stdout
-    assert back.serving() == "v1"
-    assert "restore skipped" in result.stdout
-    safety = list((back.srv / "backups").glob("staging-*-safety.dump"))
-    assert len(safety) == 1 and safety[0].read_text() == "safety of v2\n"
-
-
-def test_rollback_restores_the_chosen_backup_not_the_safety_one(back: Target) -> None:
-    result = back.run("back.sh", "--yes", "--backup", "chosen.dump", "v1")
-    assert result.returncode == 0, result.stderr
-    assert (back.srv / "restored").read_text() == "data of chosen.dump\n"
-    assert f"Restore from '{back.srv}/backups/chosen.dump'? yes (--yes)" in result.stdout
-    assert len(list((back.srv / "backups").glob("staging-*-safety.dump"))) == 1
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--backup", "missing.dump"], "no backup named 'missing.dump'"),
-        (["--no-db-restore", "v7"], "release v7 is not on the target"),
-    ],
-)
-def test_rollback_refusals_on_the_target(back: Target, args: list[str], message: str) -> None:
-    result = back.run("back.sh", "--yes", *args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert back.serving() == "v2" and not (back.srv / ".deploy.lock").exists()
-
-
-def test_rollback_without_an_earlier_release_refuses(tmp_path: Path) -> None:
-    target = Target(tmp_path, rollback_runbook(tmp_path))
-    target.serve("v1")
-    result = target.run("back.sh", "--yes", "--no-db-restore")
-    assert result.returncode == 2
-    assert "no earlier release to roll back to" in result.stderr
-
-
-def test_rollback_dry_run_lists_steps_and_touches_nothing(back: Target) -> None:
-    result = back.run("back.sh", "--dry-run", "--backup", "chosen.dump")
-    assert result.returncode == 0
-    assert f"BACKUP_FILE={back.srv}/backups/chosen.dump" in result.stdout
-    assert ssh_calls(back.log) == []
-
-
-def run_on_terminal(target: Target, script: str, answers: str, *args: str) -> tuple[int, str]:
-    """Run with a pseudo-terminal as controlling terminal and stdin, typing the answers."""
-    import fcntl
-    import pty
-    import termios
-
-    leader, follower = pty.openpty()
-
-    def become_terminal_session() -> None:
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    with subprocess.Popen(
-        [str(target.tmp / script), *args],
-        cwd=target.repo,
-        env=target.env,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        preexec_fn=become_terminal_session,
-    ) as proc:
-        os.close(follower)
-        os.write(leader, answers.encode())
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        code = proc.wait(timeout=60)
-    os.close(leader)
-    return code, b"".join(chunks).decode()
-
-
-def test_the_operator_picks_a_backup_and_confirms_on_the_terminal(back: Target) -> None:
-    code, output = run_on_terminal(back, "back.sh", "2\nyes\n")
-    assert code == 0, output
-    assert "1) new.dump" in output and "2) chosen.dump" in output and "old.dump" not in output
-    assert (back.srv / "restored").read_text() == "data of chosen.dump\n"
-
-
-def test_an_answer_other_than_yes_skips_a_step_with_a_command(back: Target) -> None:
-    code, output = run_on_terminal(back, "back.sh", "none\ny\n", "v1")
-    assert code == 0, output
-    assert "not confirmed: step restore skipped" in output
-    assert not (back.srv / "restored").exists()
-
-
-def test_a_declined_gate_before_any_change_is_a_refusal(tmp_path: Path) -> None:
-    data = runbook(tmp_path)
-    data["steps"]["gate"] = {"title": "Sure?", "confirm": "Deploy $VERSION now?"}
-    data["procedures"]["deploy"]["stages"][0]["steps"].insert(0, "gate")
-    target = Target(tmp_path, data)
-    code, output = run_on_terminal(target, "deploy.sh", "no\n", "v2")
-    assert code == 2, output
-    assert "Deploy v2 now?" in output
-    assert ssh_calls(target.log) == []
-
-
 @pytest.mark.parametrize(
     ("step", "code", "message"),
     [
@@ -537,3 +301,14 @@ def test_version_after_double_dash(target: Target) -> None:
     assert target.run("deploy.sh", "--", "v2").returncode == 0
     assert target.serving() == "v2"
     assert "only one VERSION" in target.run("deploy.sh", "--", "v3", "v4").stderr
+
+
+def test_a_declined_gate_before_any_change_is_a_refusal(tmp_path: Path) -> None:
+    data = runbook(tmp_path)
+    data["steps"]["gate"] = {"title": "Sure?", "confirm": "Deploy $VERSION now?"}
+    data["procedures"]["deploy"]["stages"][0]["steps"].insert(0, "gate")
+    target = Target(tmp_path, data)
+    code, output = run_on_terminal(target, "deploy.sh", "no\n", "v2")
+    assert code == 2, output
+    assert "Deploy v2 now?" in output
+    assert ssh_calls(target.log) == []
