@@ -64,7 +64,7 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def test_on_call_journey(browser: Any, base_url: str) -> None:
+def test_on_call_journey(browser: Any, base_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -86,7 +86,8 @@ def test_on_call_journey(browser: Any, base_url: str) -> None:
     assert page.locator("h1").inner_text().startswith("Production deployment")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
-    print(f"screenshot: {SCREENSHOT.relative_to(ROOT)}")
+    with capsys.disabled():  # shown in the CI output, not only on failure
+        print(f"\nscreenshot: {SCREENSHOT.relative_to(ROOT)}")
     assert page.locator(".md-code__button").count() > 10  # a copy button on each command
     command = page.locator("pre", has_text="pg_dump --format=custom").first
     button = command.locator(".md-code__button[data-md-type=copy]")

@@ -142,7 +142,10 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
         tmp_path,
         {
             "title: Verify the deployment branch": "title: <script>alert(1)</script>",
-            "why: Only reviewed code deploys.": "why: <img src=x onerror=alert(2)> Only reviewed code deploys.",
+            "why: Only reviewed code deploys.": (
+                "why: <img src=x onerror=alert(2)> ![i](https://cdn.test/i.png)"
+                " [x](javascript:alert(3)) Only reviewed code deploys."
+            ),
         },
     )
     result = mkdocs(source.parent / "mkdocs.yml", tmp_path / "site")
@@ -153,6 +156,8 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
         assert "<script>alert(1)" not in html
         assert "&lt;img src=x onerror=alert(2)&gt;" in html
         assert "<img src=x" not in html
+        assert 'href="javascript:' not in html
+    assert external_assets(tmp_path / "site") == []
 
 
 def test_invalid_runbook_stops_mkdocs_with_located_lines(tmp_path: Path) -> None:

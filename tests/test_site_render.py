@@ -10,11 +10,18 @@ from runbook.site.render import Linker, cell, code, environment, fence, md_text,
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-        ("a & b", "a &amp; b"),
+        ("<script>alert(1)</script>", "&lt;script>alert(1)&lt;/script>"),
+        ("<!-- x -->", "&lt;!-- x -->"),
+        ("a &amp; b &#60;", "a &amp;amp; b &amp;#60;"),
+        ("a & b < 5 min", "a & b < 5 min"),
+        ("> quoted\nnot > quoted", "&gt; quoted\nnot > quoted"),
         ("keep `<raw>` in code", "keep `<raw>` in code"),
-        ("``a ` b`` then <b>", "``a ` b`` then &lt;b&gt;"),
+        ("``a ` b`` then <b>", "``a ` b`` then &lt;b>"),
         ("plain", "plain"),
+        ("a [x](javascript:alert(1))", "a [x]\\(javascript:alert(1))"),
+        ("![i](https://cdn.test/i.png)", "![i]\\(https://cdn.test/i.png)"),
+        ("[ref]: https://x.test", "\\[ref]: https://x.test"),
+        ("see [P0] now", "see [P0] now"),
     ],
 )
 def test_md_text_escapes_html_outside_code_spans(text: str, expected: str) -> None:
@@ -23,7 +30,7 @@ def test_md_text_escapes_html_outside_code_spans(text: str, expected: str) -> No
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("a | b", "a \\| b"), ("two\nlines", "two lines"), ("<i>", "&lt;i&gt;"), (None, "")],
+    [("a | b", "a \\| b"), ("two\nlines", "two lines"), ("<i>", "&lt;i>"), (None, "")],
 )
 def test_cell_is_one_escaped_line(text: str | None, expected: str) -> None:
     assert str(cell(text)) == expected
@@ -81,5 +88,5 @@ def test_script_line_links(mode: str, expected: str) -> None:
 def test_templates_escape_yaml_text_and_keep_commands_raw() -> None:
     template = environment().from_string("# {{ title }}\n\n{{ command|fence }}\n")
     out = template.render(title="<script>x</script>", command="echo '<ok>' && true")
-    assert "# &lt;script&gt;x&lt;/script&gt;" in out
+    assert "# &lt;script>x&lt;/script>" in out
     assert "echo '<ok>' && true" in out

@@ -1,8 +1,9 @@
 """The one jinja2 environment of the site, its filters, and how links resolve per output.
 
 Templates write markdown. Text from the YAML is untrusted as far as HTML goes: autoescape is
-on and every ``{{ value }}`` passes through :func:`md_text`, which escapes ``&``, ``<`` and
-``>`` outside backtick code spans (markdown escapes the inside of code spans itself, so
+on and every ``{{ value }}`` passes through :func:`md_text`, which escapes what markdown would
+read as HTML (``<`` opening a tag, ``&`` opening an entity, ``>`` opening a quote) or as a
+link or image (``](``, a ``[`` opening a reference definition) outside backtick code spans (markdown escapes the inside of code spans itself, so
 escaping there would show ``&lt;`` literally). A step title ``<script>alert(1)</script>``
 therefore shows as text. Commands go through :func:`fence`, which picks a fence longer than
 any backtick run in the command, so no command can close its own code block.
@@ -28,27 +29,42 @@ TEMPLATES = Path(__file__).parent / "templates"
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
 
-def _escape_html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_HTML_LIKE = re.compile(r"&(?=#?\w+;)|<(?=[A-Za-z/!?])")
+_QUOTE = re.compile(r"^(\s*)>", re.MULTILINE)
+_LINK = re.compile(r"\]\(|^(\s*)\[", re.MULTILINE)
 
 
-def md_text(value: Any) -> Any:
-    """Escape HTML in YAML text, leaving backtick code spans for markdown to escape."""
+def _escape_html(text: str, quote: bool = True) -> str:
+    """Escape what markdown would take as HTML (a tag, an entity), a link or image (which
+    could point off the machine or at ``javascript:``), or a quote marker.
+
+    ``< 5 min`` and ``a & b`` stay as written, so the single file reads well as plain text.
+    """
+    text = _HTML_LIKE.sub(lambda m: "&amp;" if m.group(0) == "&" else "&lt;", text)
+    text = _LINK.sub(lambda m: "]\\(" if m.group(0) == "](" else f"{m.group(1)}\\[", text)
+    return _QUOTE.sub(r"\1&gt;", text) if quote else text
+
+
+def md_text(value: Any, quote: bool = True) -> Any:
+    """Escape HTML in YAML text, leaving backtick code spans for markdown to escape.
+
+    ``quote=False`` leaves a leading ``>`` alone, for text that never starts a line.
+    """
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     out: list[str] = []
     last = 0
     for match in _CODE_SPAN.finditer(value):
-        out.append(_escape_html(value[last : match.start()]))
+        out.append(_escape_html(value[last : match.start()], quote))
         out.append(match.group(0))
         last = match.end()
-    out.append(_escape_html(value[last:]))
+    out.append(_escape_html(value[last:], quote))
     return Markup("".join(out))
 
 
 def cell(value: Any) -> Markup:
     """Text fit for one table cell: escaped, on one line, pipes escaped."""
-    text = str(md_text(value if value is not None else ""))
+    text = str(md_text(value if value is not None else "", quote=False))
     return Markup(" ".join(text.split()).replace("|", "\\|"))
 
 
