@@ -9,8 +9,11 @@ figure includes debootstrap. Without it, the first figure is whatever the machin
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from runbook.target import daemon, image
 
@@ -39,10 +42,29 @@ def main() -> int:
     client = daemon.client()
     if args.cold:
         forget_everything(client)
-    timed("first build (cold)" if args.cold else "first build", lambda: image.ensure_image(client))
+        timed("debootstrap base image", lambda: image.ensure_base(client))
+    timed(
+        "target image on that base" if args.cold else "first build",
+        lambda: image.ensure_image(client),
+    )
     timed("cached (tag present)", lambda: image.ensure_image(client))
-    timed("definition changed (layer cache)", lambda: image.ensure_image(client, rebuild=True))
+    timed("service changed (layer cache)", lambda: changed_service_build(client))
     return 0
+
+
+def changed_service_build(client: object) -> object:
+    """Build with a copy of the service that has one more file: only the last layers rebuild."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "service"
+        shutil.copytree(image.SERVICE_DIR, copy)
+        (copy / "CHANGED").write_text(str(time.time()), encoding="utf-8")
+        original, image.SERVICE_DIR = image.SERVICE_DIR, copy
+        try:
+            result = image.ensure_image(client)
+        finally:
+            image.SERVICE_DIR = original
+        client.images.remove(result.tag)  # type: ignore[attr-defined]
+        return result
 
 
 if __name__ == "__main__":

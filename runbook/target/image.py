@@ -8,6 +8,7 @@ imported. The target image is tagged with a hash of its definition (the files in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -121,7 +122,18 @@ def ensure_image(client: Any, rebuild: bool = False) -> BuildResult:
         shutil.copytree(DEFINITION_DIR, context)
         shutil.copytree(SERVICE_DIR, context / "service", ignore=shutil.ignore_patterns(*SKIP))
         _build(client, context, tag, base)
+    _forget_old_tags(client, tag)
     return BuildResult(tag=tag, base=base, built=True, base_built=base_built)
+
+
+def _forget_old_tags(client: Any, keep: str) -> None:
+    """Untag images of older definitions so they do not pile up; ones in use stay."""
+    import docker
+
+    for found in client.images.list(name=IMAGE_REPO):
+        for old in (t for t in found.tags if t != keep and t.startswith(f"{IMAGE_REPO}:")):
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(old)
 
 
 def _build(client: Any, context: Path, tag: str, base: str) -> None:
