@@ -642,6 +642,8 @@ _rb_step_5() {  # step: backup-database
 pg_dump --format=custom --file="$BACKUP_FILE" app
 ls -l "$BACKUP_FILE"
 '
+  [ "$_RB_DRY_RUN" = 0 ] ||
+    printf '        (here BACKUP_FILE is the safety backup; the chosen one is kept for the restore)\n'
 }
 _rb_step_6() {  # step: confirm-proceed
   _rb_run 6 confirm-proceed 'Confirm the rollback plan' local 300 0 2 abort 0 \
