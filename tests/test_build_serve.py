@@ -54,6 +54,31 @@ def test_serve_reloads_when_the_runbook_changes(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
-    assert f"on {url}" in output
     assert f"Serving on {url}" in output  # mkdocs bound to loopback, nothing else
     assert "Detected file changes" in output
+
+
+def test_busy_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "runbook",
+                "serve",
+                str(ROOT / "runbook.yaml"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"cannot serve on 127.0.0.1:{port}: Address already in use (try --port)"
+    )

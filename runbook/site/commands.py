@@ -89,5 +89,4 @@ def serve(file: Path, port: int, config: Path | None) -> None:
     from runbook.site.mkdocs_build import serve as run_serve
 
     loaded = load(file)
-    say(f"serving {loaded.display} on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
     run_serve(_config(file, config), loaded.path, port)

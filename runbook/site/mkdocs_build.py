@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +99,7 @@ def serve(config_file: Path, runbook: Path | None, port: int) -> None:
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     load_config(config_file, runbook)  # fail early, with our message, on a bad config
+    _check_port(port)
     if runbook is not None:
         os.environ[RUNBOOK_FILE_ENV] = str(runbook.resolve())
     handler = logging.StreamHandler()
@@ -107,6 +109,20 @@ def serve(config_file: Path, runbook: Path | None, port: int) -> None:
     logger.setLevel(logging.INFO)
     try:
         with _mkdocs_errors(config_file):
-            mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True)
+            try:
+                mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True)
+            except OSError as exc:
+                raise RunbookError(Problem(f"cannot serve on 127.0.0.1:{port}: {exc}")) from None
     finally:
         logger.removeHandler(handler)
+
+
+def _check_port(port: int) -> None:
+    """Refuse a busy port before building anything."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise RunbookError(
+                Problem(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}", hint="try --port")
+            ) from None
