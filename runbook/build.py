@@ -122,6 +122,8 @@ def _build_site(
 
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
+    # mkdocs needs its docs_dir to exist; the single file is written there anyway.
+    (loaded.path.parent / RUNBOOK_MD).parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     try:
         result.pages = build_site(config_file, staged, loaded.path)

@@ -76,6 +76,14 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "3 generated file(s) already up to date" in again.output
 
 
+def test_build_in_a_new_project_without_docs_dir(tmp_path: Path) -> None:
+    source = example_copy(tmp_path)
+    (tmp_path / "docs").rmdir()
+    result = CliRunner().invoke(main, ["build", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / RUNBOOK_MD).is_file() and (tmp_path / "site" / "index.html").is_file()
+
+
 def test_no_site_writes_files_only(tmp_path: Path) -> None:
     source = example_copy(tmp_path)
     result = CliRunner().invoke(main, ["build", str(source), "--no-site"])
