@@ -79,10 +79,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
 
 def _print_text(report: CheckReport) -> None:
     from runbook.console import ok, say
+    from runbook.lint.report import shown_diff
 
     for issue in report.issues:
         say(str(issue), fg="red" if issue.kind != "shellcheck" else "yellow")
-        for line in issue.detail.splitlines():
+        for line in shown_diff(issue.detail):
             colour = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1])
             say(f"    {line}", fg=None if line[:3] in ("+++", "---") else colour)
     if report.issues:

@@ -280,3 +280,13 @@ def test_a_script_no_longer_generated_is_drift(project: Path) -> None:
         "makes it: delete it"
     ) in result.stdout
     assert "handmade.sh" not in result.stdout
+
+
+@pytest.mark.parametrize(("length", "shown"), [(3, 3), (120, 120), (121, 121), (500, 121)])
+def test_long_diffs_are_cut_on_screen_but_not_in_json(length: int, shown: int) -> None:
+    from runbook.lint.report import shown_diff
+
+    lines = shown_diff("\n".join(f"+line {i}" for i in range(length)))
+    assert len(lines) == shown
+    if length > 120:
+        assert lines[-1] == f"... {length - 120} more diff lines (`--format json` has all)"

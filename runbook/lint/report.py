@@ -12,7 +12,14 @@ from dataclasses import asdict, dataclass, field
 from runbook.errors import Problem
 from runbook.lint.outputs import Issue
 
-__all__ = ["CheckReport", "github_lines", "json_text", "problems_github", "problems_json"]
+__all__ = [
+    "CheckReport",
+    "github_lines",
+    "json_text",
+    "problems_github",
+    "problems_json",
+    "shown_diff",
+]
 
 
 @dataclass
@@ -86,6 +93,18 @@ def problems_json(source: str, problems: list[Problem]) -> str:
     )
 
 
+#: Diff lines shown per file on a terminal or in a CI log; JSON keeps the whole diff.
+DIFF_LINES = 120
+
+
+def shown_diff(detail: str, limit: int = DIFF_LINES) -> list[str]:
+    """The first ``limit`` lines of a diff, and how many more there are."""
+    lines = detail.splitlines()
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... {len(lines) - limit} more diff lines (`--format json` has all)"]
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -112,7 +131,7 @@ def github_lines(report: CheckReport) -> list[str]:
         message = f"{issue.path}: {issue.message}" if issue.path else issue.message
         lines.append(annotation(issue.file, issue.line, issue.column, issue.rule, message))
         if issue.detail:
-            lines += [f"::group::diff {issue.file}", issue.detail.rstrip("\n"), "::endgroup::"]
+            lines += [f"::group::diff {issue.file}", *shown_diff(issue.detail), "::endgroup::"]
     lines.append(report.summary())
     return lines
 
