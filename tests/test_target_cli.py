@@ -79,3 +79,35 @@ def test_load_reads_what_start_records(tmp_path: Path) -> None:
     assert found is not None and found.http_url == "http://127.0.0.1:2"
     (tmp_path / "target.json").write_text("{", encoding="utf-8")
     assert container.load(tmp_path) is None
+
+
+def _no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import docker
+
+    def unreachable(**_: object) -> None:
+        raise docker.errors.DockerException("no socket")
+
+    monkeypatch.setattr(docker, "from_env", unreachable)
+    monkeypatch.setattr(daemon.shutil, "which", lambda name: None)
+
+
+def test_verify_without_docker_is_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    _no_docker(monkeypatch)
+    runbook = tmp_path / "runbook.yaml"
+    shutil.copy(Path(__file__).resolve().parent.parent / "runbook.yaml", runbook)
+    result = CliRunner().invoke(main, ["verify", str(runbook)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "dockerd" in result.output
+    assert not (tmp_path / "verification.json").exists()
+
+
+def test_verify_of_an_unusable_runbook_is_exit_2(tmp_path: Path) -> None:
+    runbook = tmp_path / "runbook.yaml"
+    runbook.write_text("service: [\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify", str(runbook)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
