@@ -19,7 +19,8 @@ BACKUP_COMMAND = re.compile(
 )
 #: Commands that change a database schema.
 MIGRATION_COMMAND = re.compile(
-    r"(?<![\w-])(migrate|migrations?|alembic\s+upgrade|flyway|liquibase\s+update|db:migrate)(?![\w-])"
+    r"(?<![\w-])(migrate|alembic\s+upgrade|flyway\s+migrate|liquibase\s+update|sqitch\s+deploy)"
+    r"(?![\w-])"
 )
 #: Commands that restart or reload a running service.
 RESTART_COMMAND = re.compile(
