@@ -114,11 +114,14 @@ def run_scenarios(
 
 def verify(runbook_path: Path, extra: Sequence[str] = ()) -> tuple[Verification, Path]:
     """Run the suite against the target and write the record next to the runbook."""
+    from runbook.errors import RunbookError
     from runbook.loader import load
     from runbook.target import daemon
     from runbook.verification import write
 
     loaded = load(runbook_path)
+    if not (STEPS_DIR / "conftest.py").is_file():
+        raise RunbookError(f"the scenarios are not here ({STEPS_DIR}): run from a source checkout")
     daemon.client()  # Docker missing or not startable: one clear line before pytest starts
     started = datetime.now(UTC)
     code, records = run_scenarios(runbook_path, extra)
