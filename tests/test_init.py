@@ -189,6 +189,13 @@ def test_repository_pre_commit_hooks() -> None:
     assert by_id["runbook-check"]["entry"] == "runbook check"
     assert by_id["runbook-validate"]["entry"] == "runbook validate"
     assert all(h["language"] == "python" and h["pass_filenames"] is False for h in hooks)
+    manifest = run([str(BIN / "pre-commit"), "validate-manifest", ".pre-commit-hooks.yaml"], REPO)
+    assert manifest.returncode == 0, manifest.stdout + manifest.stderr
+
+
+def test_scaffold_pre_commit_config_is_valid(built: Path) -> None:
+    config = run([str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], built)
+    assert config.returncode == 0, config.stdout + config.stderr
 
 
 def test_scaffold_checks_clean_in_process(tmp_path: Path) -> None:
