@@ -29,6 +29,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+def one_line(text: str) -> str:
+    """Escape control characters, so text from the input can never break a line of output."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input."""
@@ -37,6 +44,10 @@ class Problem:
     location: Location | None = None
     path: str = ""
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("message", "path", "hint"):
+            object.__setattr__(self, name, one_line(getattr(self, name)))
 
     def __str__(self) -> str:
         parts = []

@@ -181,3 +181,15 @@ def test_very_large_file_is_refused_without_reading(tmp_path: Path) -> None:
 )
 def test_format_path(path: tuple[str | int, ...], text: str) -> None:
     assert format_path(path) == text
+
+
+def test_control_characters_in_keys_cannot_break_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        MINIMAL.read_text().replace("service:\n", 'service:\n  "bad\\nkey\\e[31m": 1\n', 1)
+    )
+    with pytest.raises(RunbookError) as caught:
+        load(path)
+    (line,) = caught.value.lines()
+    assert "\n" not in line and "\x1b" not in line
+    assert "unknown key 'bad\\nkey\\x1b[31m'" in line
