@@ -111,3 +111,20 @@ def test_verify_of_an_unusable_runbook_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(runbook)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_orphaned_targets_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    removed: list[str] = []
+
+    def fake(name: str, state: Path) -> SimpleNamespace:
+        return SimpleNamespace(
+            name=name,
+            labels={container.LABEL: str(state)},
+            remove=lambda force: removed.append(name),
+        )
+
+    live, gone = fake("live", tmp_path), fake("gone", tmp_path / "deleted")
+    client = SimpleNamespace(containers=SimpleNamespace(list=lambda **_: [live, gone]))
+    assert container.remove_orphans(client) == ["gone"] == removed

@@ -85,6 +85,7 @@ def ssh_config_text(ssh_port: int, key_file: Path) -> str:
 def start(client: Any, image: str, state_dir: Path) -> Target:
     """Run a new target container from ``image`` and wait until it serves."""
     state_dir = state_dir.resolve()
+    remove_orphans(client)
     key, public = make_key(state_dir)
     try:
         container = client.containers.run(
@@ -169,3 +170,13 @@ def remove(client: Any, state_dir: Path) -> Target | None:
     for name in ("target.json", "ssh_config", "id_ed25519", "id_ed25519.pub"):
         (state_dir / name).unlink(missing_ok=True)
     return target
+
+
+def remove_orphans(client: Any) -> list[str]:
+    """Remove targets whose state directory is gone (an interrupted session left them)."""
+    removed = []
+    for found in client.containers.list(all=True, filters={"label": LABEL}):
+        if not Path(found.labels.get(LABEL, "")).is_dir():
+            found.remove(force=True)
+            removed.append(found.name)
+    return removed
