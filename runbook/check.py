@@ -107,7 +107,11 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
 
 @click.command()
 @click.argument("file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("--verify", is_flag=True, help="Also run the container suite (needs Docker).")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also run the container suite (needs Docker); writes verification.json like `runbook verify`.",
+)
 @click.option(
     "--format",
     "fmt",
