@@ -100,3 +100,20 @@ BASE_ENV = {"title": "X", "host": "x.example", "ssh_user": "deploy", "deploy_pat
 )
 def test_production(env_id: str, extra: dict[str, Any], expected: bool) -> None:
     assert is_production(env_id, Environment.model_validate({**BASE_ENV, **extra})) is expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ('pg_restore --clean --if-exists -d app "$BACKUP_FILE"', True),
+        ("mongorestore --drop dump/", True),
+        ("mysql app < /srv/app/backups/x.sql", True),
+        ('pg_restore --list "$BACKUP_FILE" >/dev/null', False),
+        ("pg_restore -l x.dump", False),
+        ('mysql -e "select 1"', False),
+    ],
+)
+def test_restore(command: str, expected: bool) -> None:
+    from runbook.lint.facts import is_restore
+
+    assert is_restore("step", step(command)) is expected

@@ -406,6 +406,61 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
         ["RB009"],
     ),
     ("same-stage-title-in-two-procedures", lambda d: None, []),
+    # RB012 a safety backup before a database restore
+    (
+        "restore-without-safety-backup",
+        _add_step(
+            "restore-db",
+            {"title": "Restore", "command": 'pg_restore --clean -d app "$BACKUP_FILE"'},
+            "rollback-production",
+            1,
+        ),
+        ["RB012"],
+    ),
+    (
+        "restore-after-safety-backup",
+        _chain(
+            _add_step(
+                "restore-db",
+                {"title": "Restore", "command": "mongorestore dump/"},
+                "rollback-production",
+                1,
+            ),
+            lambda d: stages(d, "rollback-production")[0]["steps"].append("backup-database"),
+        ),
+        [],
+    ),
+    (
+        "listing-a-backup-is-no-restore",
+        _add_step(
+            "verify-backup",
+            {"title": "Verify", "command": 'pg_restore --list "$BACKUP_FILE"'},
+            "rollback-production",
+            1,
+        ),
+        [],
+    ),
+    (
+        "automatic-restore-after-the-deploy-backup",
+        _chain(
+            lambda d: d["steps"].update(
+                {"restore-db": {"title": "Restore", "command": "mysql app < dump.sql"}}
+            ),
+            lambda d: d["procedures"]["deploy-staging"]["rollback_steps"].insert(0, "restore-db"),
+        ),
+        [],
+    ),
+    (
+        "automatic-restore-without-any-backup",
+        _chain(
+            _remove("deploy-staging", "backup-database"),
+            lambda d: d["steps"].update(
+                {"restore-db": {"title": "Restore", "command": "mysql app < dump.sql"}}
+            ),
+            lambda d: d["procedures"]["deploy-staging"]["rollback_steps"].insert(0, "restore-db"),
+        ),
+        ["RB012"],
+    ),
     # RB010 every deployed environment can be rolled back
     ("no-production-rollback", lambda d: d["procedures"].pop("rollback-production"), ["RB010"]),
     ("rollback-without-deploy", lambda d: d["procedures"].pop("deploy-staging"), []),

@@ -19,6 +19,7 @@ from runbook.lint.procedures import (
     procedure_navigation,
     rollback_path,
     rollback_procedure_exists,
+    safety_backup_before_restore,
 )
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
@@ -84,6 +85,7 @@ RULES: tuple[Rule, ...] = tuple(
             procedure_navigation,
             rollback_procedure_exists,
             known_ignores,
+            safety_backup_before_restore,
         ),
         key=lambda r: r.id,
     )

@@ -22,6 +22,10 @@ MIGRATION_COMMAND = re.compile(
     r"(?<![\w-])(migrate|alembic\s+upgrade|flyway\s+migrate|liquibase\s+update|sqitch\s+deploy)"
     r"(?![\w-])"
 )
+#: Commands that overwrite a database from a backup (listing a backup's contents is not one).
+RESTORE_COMMAND = re.compile(
+    r"\bpg_restore\b(?![^\n]*(?:--list\b|\s-l\b))|\bmongorestore\b|\bmysql\b[^\n|;&]*<"
+)
 #: Commands that restart or reload a running service.
 RESTART_COMMAND = re.compile(
     r"\b(systemctl|service|rc-service|supervisorctl|pm2|docker(?:[\s-]+compose)?|kubectl\s+rollout)"
@@ -56,6 +60,11 @@ def is_migration(step_id: str, step: Step) -> bool:
         _id_has(step_id, "migrate", "migration", "migrations")
         or (step.command and MIGRATION_COMMAND.search(step.command))
     )
+
+
+def is_restore(step_id: str, step: Step) -> bool:
+    """A step that restores a database from a backup, by its command."""
+    return bool(step.command and RESTORE_COMMAND.search(step.command))
 
 
 def is_restart(step_id: str, step: Step) -> bool:

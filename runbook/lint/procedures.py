@@ -10,6 +10,7 @@ from runbook.lint.facts import (
     is_health_check,
     is_migration,
     is_restart,
+    is_restore,
     main_refs,
     on_production,
     rollback_refs,
@@ -292,3 +293,44 @@ def procedure_navigation(rb: Runbook) -> Iterator[Hit]:
                     f"stage '{proc.stages[si].title}' appears twice in '{pid}': its table of "
                     "contents entries cannot be told apart",
                 )
+
+
+@rule(
+    "RB012",
+    "safety-backup-before-restore",
+    "A database restore is preceded by a safety backup",
+    rationale="""
+        Restoring a backup overwrites every row written since it was taken, and the backup
+        chosen under pressure at 3 a.m. may be the wrong one. A step that restores a
+        database (`pg_restore` other than `--list`, `mongorestore`, `mysql ... <`) must come
+        after a backup step in the same procedure, so the restore itself can be undone. In
+        the automatic `rollback_steps`, a backup made by the procedure's own steps counts.
+    """,
+    example="""
+        procedures:
+          rollback-production:
+            stages:
+              - {title: Roll back, steps: [confirm-rollback, switch-release, restore-database]}
+    """,
+    fix="""
+        procedures:
+          rollback-production:
+            stages:
+              - {title: Safety backup, steps: [confirm-rollback, backup-database]}
+              - {title: Roll back, steps: [switch-release, restore-database]}
+    """,
+)
+def safety_backup_before_restore(rb: Runbook) -> Iterator[Hit]:
+    for pid in rb.procedures:
+        main = list(main_refs(rb, pid))
+        deploy_backup = any(is_backup(sid, step) for _, sid, step in main)
+        for refs, backed_up in ((main, False), (list(rollback_refs(rb, pid)), deploy_backup)):
+            for path, step_id, step in refs:
+                if is_restore(step_id, step) and not backed_up:
+                    yield Hit(
+                        path,
+                        f"'{step_id}' restores the database in '{pid}' with no safety backup "
+                        "before it",
+                        step_id,
+                    )
+                backed_up = backed_up or is_backup(step_id, step)
