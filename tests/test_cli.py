@@ -92,3 +92,19 @@ def test_errors_have_no_colour_when_piped_or_no_color() -> None:
     assert proc.returncode == 2
     assert "\x1b[" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        (".", ". is a directory, not a runbook file"),
+        ("no-such-runbook.yaml", "no such file: no-such-runbook.yaml (check the path)"),
+    ],
+)
+def test_validate_refuses_a_directory_or_a_missing_path(
+    argument: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", argument])
+    assert result.exit_code == 2
+    assert result.output.strip() == message
