@@ -119,6 +119,24 @@ def test_dry_run_lists_the_procedure_steps_in_order_and_touches_nothing(
     assert sorted(p.name for p in repo.iterdir()) == before
 
 
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_dry_run_lists_the_steps_of_the_procedure_page_in_its_order(
+    script_dir: Path, repo: Path, tmp_path: Path, name: str
+) -> None:
+    """The page a release engineer reads and the dry run number the same steps alike."""
+    from runbook.site.pages import pages
+
+    pid = BY_PROCEDURE[name]
+    page = pages(LOADED)[f"procedures/{pid}.md"]
+    on_page = re.findall(rf"^### (\d+)\. .* \{{ #{pid}-([a-z0-9-]+) \}}$", page, flags=re.M)
+    env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
+    args = ["--dry-run", "v1.0.1"] if LOADED.runbook.procedures[pid].version_required else []
+    result = run(script_dir / name, *(args or ["--dry-run"]), cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    in_script = re.findall(r"^ {0,3}(\d+)\. ([a-z0-9-]+)  \[", result.stdout, flags=re.M)
+    assert on_page and in_script == on_page
+
+
 def test_dry_run_shows_commands_and_resolved_values(
     script_dir: Path, repo: Path, tmp_path: Path
 ) -> None:
