@@ -150,6 +150,22 @@ def test_a_directory_is_unusable(tmp_path: Path) -> None:
     assert "is a directory, not a runbook file" in result.stderr
 
 
+def test_an_unreadable_runbook_is_unusable(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Permission denied (whoever runs the tests, root included) is one line and exit 2."""
+    read_bytes = Path.read_bytes
+
+    def denied(path: Path) -> bytes:
+        if path.name == "runbook.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    result = check("runbook.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == "cannot read runbook.yaml: Permission denied\n"
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
 def _with_lint_finding(project: Path) -> None:
     source = project / "runbook.yaml"
     text = source.read_text()
