@@ -158,6 +158,28 @@ def test_a_held_lock_refuses_exit_2(target: Target) -> None:
 
 
 @pytest.mark.parametrize(
+    ("host", "alive", "age"),
+    [
+        ("elsewhere.example", False, 0),  # a pid says nothing about another host's processes
+        ("this", True, 29 * 60),  # alive and younger than stale_lock_minutes
+    ],
+)
+def test_a_lock_that_is_not_stale_is_not_taken_over(
+    target: Target, host: str, alive: bool, age: int
+) -> None:
+    target.serve("v1")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    pid = os.getpid() if alive else dead.pid
+    hold_lock(target, os.uname().nodename if host == "this" else host, pid, int(time.time()) - age)
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 2, result.stderr
+    assert "taking over" not in result.stderr and "is held" in result.stderr
+    assert "token=other" in (target.srv / ".deploy.lock" / "owner").read_text()
+    assert target.serving() == "v1"
+
+
+@pytest.mark.parametrize(
     ("host", "alive", "age", "args", "why"),
     [
         ("this", False, 0, [], "no longer exists"),
