@@ -243,6 +243,9 @@ def probe_clean(world: World) -> None:
     for run in world.runs:
         if run.probe is not None:
             assert run.probe.requests > 0, "the probe made no request"
+            assert not run.probe.bound, (
+                f"the probe stopped before the run ended: {run.probe.summary()}"
+            )
             assert run.probe.failures == 0, f"{run.probe.summary()}: {run.probe.first_failures}"
 
 
@@ -266,7 +269,9 @@ def nothing_changed(world: World) -> None:
 
 @then("the output says the deploy lock is held")
 def says_lock_held(world: World) -> None:
-    assert "lock" in world.last.output.lower(), world.last.output[-2000:]
+    lines = [line.lower() for line in world.last.output.splitlines()]
+    held = [line for line in lines if "deploy lock" in line and "is held" in line]
+    assert held, world.last.output[-2000:]
 
 
 @then("the output warns that the stale lock was taken over")

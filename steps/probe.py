@@ -26,6 +26,7 @@ class ProbeReport:
     failures: int = 0
     expected_unhealthy: int = 0
     seconds: float = 0.0
+    bound: str = ""  # "requests" or "seconds" when the probe stopped at its bound, not when told
     versions: Counter[str] = field(default_factory=Counter)
     first_failures: list[str] = field(default_factory=list)
 
@@ -34,6 +35,7 @@ class ProbeReport:
         return (
             f"{self.requests} requests in {self.seconds:.1f} s, {self.failures} failed"
             f" ({self.expected_unhealthy} deliberate 503s); versions {seen or 'none'}"
+            + (f"; stopped at its {self.bound} bound" if self.bound else "")
         )
 
 
@@ -50,8 +52,12 @@ class Probe(threading.Thread):
     def run(self) -> None:
         start = time.monotonic()
         with httpx.Client(timeout=5.0) as client:
-            while not self._stop_event.is_set() and self.report.requests < MAX_REQUESTS:
+            while not self._stop_event.is_set():
+                if self.report.requests >= MAX_REQUESTS:
+                    self.report.bound = "requests"
+                    break
                 if time.monotonic() - start > MAX_SECONDS:
+                    self.report.bound = "seconds"
                     break
                 self._one(client)
         self.report.seconds = time.monotonic() - start

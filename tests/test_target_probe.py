@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from steps import probe as probe_module
 from steps.probe import Probe
 
 
@@ -96,3 +97,35 @@ def test_connection_refused_is_a_failure() -> None:
     report = _probe_until("http://127.0.0.1:9/health", 3).report
     assert report.failures == report.requests >= 3
     assert report.first_failures and "ConnectError" in report.first_failures[0]
+
+
+@pytest.mark.parametrize(
+    ("bound", "requests", "seconds"), [("requests", 5, 60.0), ("seconds", 10_000_000, 0.3)]
+)
+def test_the_probe_stops_at_its_bounds_and_says_so(
+    service: tuple[str, Replies],
+    monkeypatch: pytest.MonkeyPatch,
+    bound: str,
+    requests: int,
+    seconds: float,
+) -> None:
+    """Bounded in count and time, and a scenario can tell that the run outlasted the probe."""
+    monkeypatch.setattr(probe_module, "MAX_REQUESTS", requests)
+    monkeypatch.setattr(probe_module, "MAX_SECONDS", seconds)
+    url, _ = service
+    probe = Probe(url)
+    probe.start()
+    probe.join(timeout=10)
+    assert not probe.is_alive()
+    report = probe.stop()
+    assert report.bound == bound and f"stopped at its {bound} bound" in report.summary()
+    if bound == "requests":
+        assert report.requests == requests
+    else:
+        assert seconds <= report.seconds < seconds + 5
+
+
+def test_a_probe_stopped_in_time_names_no_bound(service: tuple[str, Replies]) -> None:
+    url, _ = service
+    report = _probe_until(url, 5).report
+    assert report.bound == "" and "bound" not in report.summary()
