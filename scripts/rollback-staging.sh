@@ -156,7 +156,7 @@ usage() {
     '  0  Done: every step passed.' \
     '  1  Failed; nothing was left half-done: either nothing had changed on the target, or the automatic rollback restored the previous release.' \
     '  2  Refused before any change: bad arguments, a check that failed before the first change, a confirmation not given, or the deploy lock held by another deploy.' \
-    '  3  Failed and the automatic rollback failed too: the target needs a human now. The output names the escalation contact.' \
+    '  3  Failed and the target was not restored: the automatic rollback failed, or the run was stopped after the point of no return before it could roll back, or this run'"'"'s unserved release could not be removed. The target needs a human now; the output names the escalation contact.' \
     '' \
     Environment: \
     '  NO_COLOR           Any value turns colour off (colour is also off when output is not a terminal).' \
@@ -558,7 +558,7 @@ _rb_report() {  # EXIT_CODE
     0) outcome="${_RB_GREEN}SUCCESS${_RB_RESET}" ;;
     1) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing left half-done" ;;
     2) outcome="REFUSED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing changed" ;;
-    *) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the rollback failed too" ;;
+    *) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the target was not restored" ;;
   esac
   printf '\n'
   _rb_title "== Report: $_RB_TITLE"

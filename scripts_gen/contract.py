@@ -12,8 +12,10 @@ EXIT_CODES: dict[int, str] = {
     "or the automatic rollback restored the previous release.",
     2: "Refused before any change: bad arguments, a check that failed before the first "
     "change, a confirmation not given, or the deploy lock held by another deploy.",
-    3: "Failed and the automatic rollback failed too: the target needs a human now. "
-    "The output names the escalation contact.",
+    3: "Failed and the target was not restored: the automatic rollback failed, or the run "
+    "was stopped after the point of no return before it could roll back, or this run's "
+    "unserved release could not be removed. The target needs a human now; the output names "
+    "the escalation contact.",
 }
 
 OPTIONS: dict[str, str] = {

@@ -8,6 +8,7 @@ staging-target suite's job.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -334,3 +335,61 @@ def test_a_declined_gate_before_any_change_is_a_refusal(tmp_path: Path) -> None:
     assert code == 2, output
     assert "Deploy v2 now?" in output
     assert ssh_calls(target.log) == []
+
+
+def _interrupt(target: Target, sig: int) -> tuple[int, str, float]:
+    """Start a deploy, send ``sig`` to its process group once a step is running, wait."""
+    proc = subprocess.Popen(
+        [str(target.tmp / "deploy.sh"), "v2"],
+        cwd=target.repo,
+        env=target.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (target.srv / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (target.srv / "started").exists(), "the step never started"
+    sent = time.monotonic()
+    os.killpg(proc.pid, sig)
+    output, _ = proc.communicate(timeout=60)
+    return proc.returncode, output, time.monotonic() - sent
+
+
+SLOW = 'mkdir -p "$RELEASE_DIR"; touch "$DEPLOY_PATH/started"; sleep 30'
+
+
+@pytest.mark.parametrize(
+    "target", [{"there": {"title": "Unpack", "runs_on": "remote", "command": SLOW}}], indirect=True
+)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_before_the_point_of_no_return_undoes_this_run_exit_1(
+    target: Target, sig: int
+) -> None:
+    target.serve("v1")
+    code, output, took = _interrupt(target, sig)
+    assert code == 1, output
+    assert took < 20, "the running step was not stopped"
+    assert "stopped (exit" in output and "during there" in output
+    assert "removed the unserved release v2" in output
+    assert sorted(p.name for p in (target.srv / "releases").iterdir()) == ["v1"]
+    assert target.serving() == "v1" and not (target.srv / ".deploy.lock").exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [{"check": {"title": "Check", "runs_on": "remote", "command": SLOW, "on_failure": "rollback"}}],
+    indirect=True,
+)
+def test_stopped_after_the_point_of_no_return_is_exit_3_and_escalates(target: Target) -> None:
+    target.serve("v1")
+    code, output, _ = _interrupt(target, signal.SIGINT)
+    assert code == 3, output
+    assert "after the point of no return and the rollback steps did not run" in output
+    assert "level 1: On-call engineer (First responder)" in output
+    assert "(exit 3)" in output and "the target was not restored" in output
+    assert target.serving() == "v2", "the run must not pretend it rolled back"
+    assert not (target.srv / ".deploy.lock").exists()
