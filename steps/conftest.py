@@ -277,8 +277,11 @@ def says_lock_held(world: World) -> None:
 @then("the output warns that the stale lock was taken over")
 def says_stale(world: World) -> None:
     lines = [line.lower() for line in world.last.output.splitlines()]
+    # The documented reason for a killed deploy: its owner ran here and its process is gone.
     warned = [
-        line for line in lines if "lock" in line and ("taking over" in line or "stale" in line)
+        line
+        for line in lines
+        if "taking over the deploy lock" in line and "on this host no longer exists" in line
     ]
     assert warned, world.last.output[-2000:]
 
