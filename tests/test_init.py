@@ -7,6 +7,7 @@ at one promise. Tests that change files work on their own scaffold.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -191,6 +192,29 @@ def test_repository_pre_commit_hooks() -> None:
     assert all(h["language"] == "python" and h["pass_filenames"] is False for h in hooks)
     manifest = run([str(BIN / "pre-commit"), "validate-manifest", ".pre-commit-hooks.yaml"], REPO)
     assert manifest.returncode == 0, manifest.stdout + manifest.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "runs"),
+    [
+        ("runbook.yaml", True),
+        ("runbook/steps.yaml", True),  # a file the runbook includes
+        ("scripts/deploy-staging.sh", True),
+        ("docs/ops/DEPLOYMENT-RUNBOOK.md", True),
+        ("runbook.schema.json", True),
+        ("README.md", False),
+        ("example/service/app.py", False),
+    ],
+)
+def test_the_hooks_run_on_every_file_the_runbook_or_its_outputs_may_be(
+    built: Path, path: str, runs: bool
+) -> None:
+    scaffold = yaml.safe_load((built / ".pre-commit-config.yaml").read_text())["repos"][0]
+    ours = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    for hook in [*scaffold["hooks"], *(h for h in ours if h["id"] == "runbook-check")]:
+        assert bool(re.search(hook["files"], path)) is runs, (hook["id"], path)
+    [validate] = [h for h in ours if h["id"] == "runbook-validate"]
+    assert bool(re.search(validate["files"], path)) is path.endswith(".yaml")
 
 
 def test_scaffold_pre_commit_config_is_valid(built: Path) -> None:
