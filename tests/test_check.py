@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from runbook.build import BuildResult, render_outputs, write_outputs
 from runbook.check import run_check
 from runbook.cli import main
+from runbook.lint import outputs
 from runbook.lint.outputs import shellcheck
 from runbook.loader import load
 
@@ -254,6 +255,33 @@ def test_shellcheck_findings_name_script_line_and_code(tmp_path: Path) -> None:
     assert (issue.kind, issue.rule, issue.line) == ("shellcheck", "SC2086", 3)
     assert issue.file.endswith("scripts/bad.sh")
     assert shellcheck({"scripts/good.sh": script.replace("$1", '"$1"')}, tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("binary", "timeout", "message"),
+    [
+        ("/nonexistent/shellcheck", 120, "No such file or directory"),
+        ("sleep-forever", 0.2, "timed out after 0.2 seconds"),
+    ],
+)
+def test_shellcheck_that_cannot_run_is_one_line_and_exit_2(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    binary: str,
+    timeout: float,
+    message: str,
+) -> None:
+    if binary == "sleep-forever":
+        binary = str(tmp_path / binary)
+        Path(binary).write_text("#!/bin/sh\nexec sleep 30\n")
+        Path(binary).chmod(0o755)
+    monkeypatch.setattr(outputs, "shellcheck_binary", lambda: binary)
+    monkeypatch.setattr(outputs, "SHELLCHECK_TIMEOUT_S", timeout)
+    result = check()
+    assert result.exit_code == 2, result.output
+    assert "shellcheck failed on scripts/" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_text_output_is_coloured_on_a_terminal(

@@ -22,6 +22,8 @@ from runbook.errors import Problem, RunbookError
 
 __all__ = ["Issue", "drift", "shellcheck", "shellcheck_binary", "stale"]
 
+SHELLCHECK_TIMEOUT_S = 120
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -140,14 +142,17 @@ def shellcheck_binary() -> str:
 
 
 def _shellcheck_one(binary: str, rel: str, text: str, root: Path) -> list[Issue]:
-    proc = subprocess.run(
-        [binary, "--shell=bash", "--format=json1", "--external-sources", "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    try:
+        proc = subprocess.run(
+            [binary, "--shell=bash", "--format=json1", "--external-sources", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=SHELLCHECK_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RunbookError(Problem(f"shellcheck failed on {rel}: {exc}")) from None
     if proc.returncode not in (0, 1):
         raise RunbookError(Problem(f"shellcheck failed on {rel}: {proc.stderr.strip()}"))
     shown = _display(root / rel)
