@@ -7,6 +7,7 @@ staging-target suite's job.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -393,3 +394,36 @@ def test_stopped_after_the_point_of_no_return_is_exit_3_and_escalates(target: Ta
     assert "(exit 3)" in output and "the target was not restored" in output
     assert target.serving() == "v2", "the run must not pretend it rolled back"
     assert not (target.srv / ".deploy.lock").exists()
+
+
+def test_the_default_log_is_at_the_top_of_the_repository_and_git_ignored(target: Target) -> None:
+    """Without RUNBOOK_LOG_DIR the log stays out of `git status`, so the next deploy's
+    clean-tree check still passes."""
+    target.serve("v1")
+    del target.env["RUNBOOK_LOG_DIR"]
+    (target.repo / "sub").mkdir()
+    result = subprocess.run(
+        [str(target.tmp / "deploy.sh"), "v2"],
+        cwd=target.repo / "sub",
+        env=target.env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    log = target.repo / ".runbook" / "logs" / "deploy.jsonl"
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [
+        "hello",
+        "there",
+        "switch",
+        "check",
+    ]
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=target.repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == "", status.stdout
