@@ -8,6 +8,7 @@ metacharacters here; the rendered scripts must parse, pass shellcheck, and `--he
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from test_scripts_render import SHELLCHECK
 from test_scripts_support import install_fakes, make_service_repo, ssh_calls, write_scripts
 from test_scripts_support import run_script as run
+from test_scripts_target import Target
+from test_scripts_target import runbook as target_runbook
 
 from runbook.loader import LoadedRunbook, load
 from scripts_gen import render_scripts, script_line_map
@@ -208,3 +211,51 @@ def test_a_host_or_user_that_escaped_validation_is_refused(field: str, value: st
     loaded = LoadedRunbook(bad, EVIL_LOADED.path, (), "0" * 64, EVIL_LOADED.source_map)
     with pytest.raises(ValueError, match="not a valid ssh target"):
         render_scripts(loaded)
+
+
+def _evil_local_target(tmp: Path, check_contains: str) -> Target:
+    """The local target's runbook with hostile text everywhere a run prints or compares it."""
+    data = target_runbook(tmp)
+    data["service"]["name"] = EVIL
+    data["environments"]["staging"]["title"] = EVIL
+    data["contacts"]["oncall"].update(name=EVIL, role=EVIL)
+    data["contacts"]["oncall"]["channels"][0]["value"] = EVIL
+    for step in data["steps"].values():
+        step["title"] = EVIL
+    data["steps"]["hello"]["confirm"] = EVIL
+    data["steps"]["check"]["expect"] = {
+        "output_contains": check_contains,
+        "file": {"path": f"$DEPLOY_PATH/{EVIL}", "min_bytes": 0},
+    }
+    before, after = EVIL.split("$VERSION")  # the file path expands $VERSION, as documented
+    data["steps"]["check"]["command"] = (
+        f'touch "$DEPLOY_PATH"/{shlex.quote(before)}"$VERSION"{shlex.quote(after)}; echo checked'
+    )
+    data["steps"]["undo"]["command"] = "exit 1"  # so a failed check ends in escalation
+    procedure = data["procedures"]["deploy"]
+    procedure.update(title=EVIL, description=EVIL, post_tasks=[EVIL])
+    for stage in procedure["stages"]:
+        stage["title"] = EVIL
+    return Target(tmp, data)
+
+
+@pytest.mark.parametrize(
+    ("contains", "code"), [("checked", 0), (f"checked {EVIL}", 3)], ids=["success", "escalation"]
+)
+def test_a_real_run_with_hostile_texts_runs_none_of_them(
+    tmp_path: Path, contains: str, code: int
+) -> None:
+    """Not only --help and --dry-run: a run that asks, compares, reports and escalates."""
+    target = _evil_local_target(tmp_path, contains)
+    target.serve("v1")
+    result = target.run("deploy.sh", "--yes", "v2")
+    assert result.returncode == code, result.stdout + result.stderr
+    assert [p for p in tmp_path.rglob("pwned")] == []
+    first_line = EVIL.splitlines()[0]
+    assert f"{first_line}" in result.stdout  # the titles and the confirmation, as text
+    if code == 0:
+        assert "  - " + first_line in result.stdout  # the post task
+    else:
+        assert "the output does not contain: checked " + first_line in result.stderr
+        assert "pager: " + first_line in result.stderr  # the escalation contact
+    assert not (target.srv / ".deploy.lock").exists()
