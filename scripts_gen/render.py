@@ -24,7 +24,11 @@ from scripts_gen.variables import (
     writes_backup,
 )
 
-_USES_TARGET = re.compile(r"(^|[\s;&|(`])(remote|upload|check_endpoints)(\s|$|[;&|)])")
+# A local step reaches the target through the helpers, or (against the advice) ssh and its
+# kin directly; either way the run connects first, so the step runs under the deploy lock.
+_USES_TARGET = re.compile(
+    r"(^|[\s;&|(`])(remote|upload|check_endpoints|ssh|scp|sftp|rsync)(\s|$|[;&|)])"
+)
 _STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
 
 

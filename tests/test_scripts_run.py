@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -427,3 +428,31 @@ def test_the_default_log_is_at_the_top_of_the_repository_and_git_ignored(target:
         check=True,
     )
     assert status.stdout == "", status.stdout
+
+
+LOCKED = 'test -d "$DEPLOY_PATH/.deploy.lock" && echo "under the lock"'
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"hello": {"title": "Remote", "command": f"remote {shlex.quote(LOCKED)}"}},
+        {"hello": {"title": "Upload", "command": f'upload /dev/null "$DEPLOY_PATH/x"; {LOCKED}'}},
+        {"hello": {"title": "Endpoints", "command": f"{LOCKED} && check_endpoints || true"}},
+        {
+            "hello": {
+                "title": "Ssh",
+                "command": f"ssh deploy@staging.example.internal true; {LOCKED}",
+            }
+        },
+        {"hello": {"title": "Scp", "command": f'scp /dev/null h:"$DEPLOY_PATH/y"; {LOCKED}'}},
+    ],
+    indirect=True,
+    ids=["remote", "upload", "check_endpoints", "ssh", "scp"],
+)
+def test_a_local_step_that_reaches_the_target_runs_under_the_lock(target: Target) -> None:
+    target.serve("v1")
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "under the lock" in result.stdout
+    assert result.stdout.index("Connecting to") < result.stdout.index("-- [1/")
