@@ -144,8 +144,9 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
             "title: Verify the deployment branch": "title: <script>alert(1)</script>",
             "why: Only reviewed code deploys.": (
                 "why: <img src=x onerror=alert(2)> ![i](https://cdn.test/i.png)"
-                " [x](javascript:alert(3)) Only reviewed code deploys."
+                " [x](javascript:alert(3)) **Only**{onmouseover=alert(4)} reviewed code deploys."
             ),
+            "      - title: Build\n": "      - title: 'Build {: onclick=alert(5) }'\n",
         },
     )
     result = mkdocs(source.parent / "mkdocs.yml", tmp_path / "site")
@@ -157,6 +158,10 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
         assert "&lt;img src=x onerror=alert(2)&gt;" in html
         assert "<img src=x" not in html
         assert 'href="javascript:' not in html
+        assert 'onmouseover="' not in html
+    html = (tmp_path / "site/procedures/deploy-production/index.html").read_text(encoding="utf-8")
+    assert "Build {: onclick=alert(5) }" in html
+    assert 'onclick="' not in html
     assert external_assets(tmp_path / "site") == []
 
 

@@ -2,9 +2,64 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
+import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runbook.site.render import Linker, cell, code, environment, fence, md_text, mermaid_label
+
+#: What a page of the site renders YAML text with (mkdocs.yml's extensions).
+EXTENSIONS = [
+    "admonition",
+    "attr_list",
+    "tables",
+    "toc",
+    "pymdownx.details",
+    "pymdownx.highlight",
+    "pymdownx.inlinehilite",
+    "pymdownx.superfences",
+    "pymdownx.tasklist",
+]
+PIECES = [
+    "`", "``", "```", "\\`", "\\\\`", "\\", "|", "\n", "\n\n", " ", "x", ">", "#", "- ",
+    "<b>", "<img src=x onerror=alert(1)>", "&#60;", "{: onclick=alert(1) }", "{ #id }",
+    "[a]: javascript:alert(1)\n", "[x][a]", "](javascript:alert(1))", "<http://x.test>",
+    "![i](http://x.test/i.png)", "**b**", "\n--|--\n", "\n1. ", "\n    ",
+]  # fmt: skip
+CONTEXTS = [
+    "{}",
+    "- {}",
+    "### 1. {} {{ #anchor }}",
+    "| a |\n|---|\n| {} |",
+    '!!! warning "Dangerous step"\n\n    {}',
+]
+ALLOWED_TAGS = {
+    "p", "code", "strong", "em", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "hr",
+    "table", "thead", "tbody", "tr", "th", "td", "blockquote", "pre", "span", "div", "br",
+    "details", "summary", "label", "input",
+}  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    """Every element, attribute or comment the HTML holds that YAML text must not create."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unsafe: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {k for k, _ in attrs}
+        href = dict(attrs).get("href") or "#"
+        if tag == "a" and href.startswith("#") and names <= {"href", "class", "title"}:
+            return
+        if tag not in ALLOWED_TAGS or names - {"id", "class", "title", "type", "disabled"}:
+            self.unsafe.append(f"<{tag} {attrs}>")
+
+    def handle_comment(self, data: str) -> None:
+        self.unsafe.append(f"<!--{data}-->")
 
 
 @pytest.mark.parametrize(
@@ -22,6 +77,20 @@ from runbook.site.render import Linker, cell, code, environment, fence, md_text,
         ("![i](https://cdn.test/i.png)", "![i]\\(https://cdn.test/i.png)"),
         ("[ref]: https://x.test", "\\[ref]: https://x.test"),
         ("see [P0] now", "see [P0] now"),
+        ("run it [VERSION]", "run it [VERSION]"),
+        ("- [ref]: javascript:x", "- \\[ref]: javascript:x"),
+        ("**x**{: onclick=alert(1) }", "**x**\\{: onclick=alert(1) }"),
+        ("keep `${VERSION}` in code", "keep `${VERSION}` in code"),
+        # markdown pairs the opening `` with the first shorter run: the tag is outside the span
+        ("`a``<b>`", "`a``<b>`"),
+        ("`<b>``x", "`&lt;b>``x"),
+        ("``<b>` <i>`", "``<b>` &lt;i>`"),
+        # an unpaired `` makes markdown skip four characters: the backslashes escape nothing
+        ("``\\\\`<b>`", "``\\\\`&lt;b>`"),
+        # a span that a line end or a table cell could cut short is escaped to the end
+        ("`a\n<b>`", "`a\n&lt;b>`"),
+        ("`a|<b>` `<i>`", "`a|&lt;b>` `&lt;i>`"),
+        ("``x\n`<b>`", "``x\n`&lt;b>`"),
     ],
 )
 def test_md_text_escapes_html_outside_code_spans(text: str, expected: str) -> None:
@@ -90,3 +159,23 @@ def test_templates_escape_yaml_text_and_keep_commands_raw() -> None:
     out = template.render(title="<script>x</script>", command="echo '<ok>' && true")
     assert "# &lt;script>x&lt;/script>" in out
     assert "echo '<ok>' && true" in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=14),
+    context=st.sampled_from(CONTEXTS),
+    as_cell=st.booleans(),
+)
+def test_no_yaml_text_becomes_html_in_a_real_markdown_render(
+    pieces: list[str], context: str, as_cell: bool
+) -> None:
+    """Whatever the text, markdown (with the site's extensions) makes no tag, attribute or link."""
+    text = "".join(pieces)
+    escaped = str(cell(text) if as_cell else md_text(text))
+    if not as_cell:
+        escaped = escaped.replace("\n", "\n    ") if context.startswith("!!!") else escaped
+    source = ("| a |\n|---|\n| {} |" if as_cell else context).format(escaped)
+    parser = _Tags()
+    parser.feed(markdown.markdown(source, extensions=EXTENSIONS))
+    assert parser.unsafe == [], source

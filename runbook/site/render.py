@@ -2,11 +2,15 @@
 
 Templates write markdown. Text from the YAML is untrusted as far as HTML goes: autoescape is
 on and every ``{{ value }}`` passes through :func:`md_text`, which escapes what markdown would
-read as HTML (``<`` opening a tag, ``&`` opening an entity, ``>`` opening a quote) or as a
-link or image (``](``, a ``[`` opening a reference definition) outside backtick code spans (markdown escapes the inside of code spans itself, so
-escaping there would show ``&lt;`` literally). A step title ``<script>alert(1)</script>``
-therefore shows as text. Commands go through :func:`fence`, which picks a fence longer than
-any backtick run in the command, so no command can close its own code block.
+read as HTML (``<`` opening a tag, ``&`` opening an entity, ``>`` opening a quote), as a
+link or image (``](``, a ``[`` opening a reference definition, even inside a list item) or
+as an attribute list (``{: onclick=...}``) outside backtick code spans (markdown escapes the
+inside of code spans itself, so escaping there would show ``&lt;`` literally). Code spans are found with markdown's
+own rule, and only while markdown is sure to see the same span: from one whose pairing
+depends on what follows a line end (a new block may start there) or a ``|`` (a table cell may
+end there), the text is escaped to its end. A step title ``<script>alert(1)</script>`` therefore shows as text.
+Commands go through :func:`fence`, which picks a fence longer than any backtick run in the
+command, so no command can close its own code block.
 
 The same fragments render two outputs: the mkdocs site (``mode="site"``: one page per
 section, attr_list anchors, admonitions) and the single file ``DEPLOYMENT-RUNBOOK.md``
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,12 +31,17 @@ from markupsafe import Markup
 
 Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+#: Where Python-Markdown (and pymdownx.inlinehilite) looks for a code span: escaped
+#: backslashes before a backtick, or an unescaped backtick.
+_TICK = re.compile(r"(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`")
+#: Where markdown may end a paragraph (a line) or a table cell, cutting a code span short.
+_BOUNDARY = re.compile(r"[\n|]")
 
 
 _HTML_LIKE = re.compile(r"&(?=#?\w+;)|<(?=[A-Za-z/!?])")
+_ATTR_LIST = re.compile(r"\{")
 _QUOTE = re.compile(r"^(\s*)>", re.MULTILINE)
-_LINK = re.compile(r"\]\(|^(\s*)\[", re.MULTILINE)
+_LINK = re.compile(r"\]\(|\[(?=[^\[\]]*\][ ]*:)")  # a link, or a reference definition
 
 
 def _escape_html(text: str, quote: bool = True) -> str:
@@ -41,8 +51,45 @@ def _escape_html(text: str, quote: bool = True) -> str:
     ``< 5 min`` and ``a & b`` stay as written, so the single file reads well as plain text.
     """
     text = _HTML_LIKE.sub(lambda m: "&amp;" if m.group(0) == "&" else "&lt;", text)
-    text = _LINK.sub(lambda m: "]\\(" if m.group(0) == "](" else f"{m.group(1)}\\[", text)
+    text = _LINK.sub(lambda m: "]\\(" if m.group(0) == "](" else "\\[", text)
+    text = _ATTR_LIST.sub(r"\\{", text)
     return _QUOTE.sub(r"\1&gt;", text) if quote else text
+
+
+def _pair(text: str, begin: int) -> tuple[int, bool]:
+    """Where markdown's ``find_code_spans`` ends the span opened at ``begin``, and whether it
+    found one: the next run of as many backticks, else the first longest shorter run. For an
+    unpaired opening it skips twice the opening's length; so do we, to stay in step."""
+    opening = len(text[begin:]) - len(text[begin:].lstrip("`"))
+    longest, longest_end = 0, 0
+    for run in re.finditer(r"`+", text[begin + opening :]):
+        size, end = len(run.group(0)), begin + opening + run.end()
+        if size == opening:
+            return end, True
+        if size > longest:
+            longest, longest_end = size, end
+    if 0 < longest < opening:
+        return longest_end, True
+    return min(begin + 2 * opening, len(text)), False
+
+
+def _code_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """What markdown's backtick pattern takes from ``text``, in order: ``(start, end, paired)``
+    for each code span, or each unpaired opening and what it skips."""
+    pos, escaped = 0, False
+    while True:
+        if not escaped:
+            match = _TICK.search(text, pos)
+            if match is None:
+                return
+            if match.group(1):  # escaped backslashes: the backtick after them opens a span
+                pos, escaped = match.end(), True
+                continue
+            pos = match.start()
+        escaped = False
+        end, paired = _pair(text, pos)
+        yield pos, end, paired
+        pos = end
 
 
 def md_text(value: Any, quote: bool = True) -> Any:
@@ -54,17 +101,25 @@ def md_text(value: Any, quote: bool = True) -> Any:
         return value
     out: list[str] = []
     last = 0
-    for match in _CODE_SPAN.finditer(value):
-        out.append(_escape_html(value[last : match.start()], quote))
-        out.append(match.group(0))
-        last = match.end()
+    for start, end, paired in _code_spans(value):
+        boundary = _BOUNDARY.search(value, start)
+        stop = boundary.start() if boundary else len(value)
+        if end > stop or _pair(value[:stop], start) != (end, paired):
+            break  # a block or table cell may end before markdown's span does: escape the rest
+        if not paired:
+            continue
+        out.append(_escape_html(value[last:start], quote))
+        out.append(value[start:end])
+        last = end
     out.append(_escape_html(value[last:], quote))
     return Markup("".join(out))
 
 
 def cell(value: Any) -> Markup:
     """Text fit for one table cell: escaped, on one line, pipes escaped."""
-    text = str(md_text(value if value is not None else "", quote=False))
+    if not isinstance(value, Markup):  # one line first, so markdown sees the spans md_text sees
+        value = " ".join(str(value if value is not None else "").split())
+    text = str(md_text(value, quote=False))
     return Markup(" ".join(text.split()).replace("|", "\\|"))
 
 
