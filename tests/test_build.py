@@ -135,3 +135,13 @@ def test_missing_mkdocs_yml_is_one_clear_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(source)])
     assert result.exit_code == 2
     assert result.output.strip().endswith("mkdocs configuration not found")
+
+
+def test_unreadable_mkdocs_yml_is_one_clear_line(tmp_path: Path) -> None:
+    source = example_copy(tmp_path)
+    (tmp_path / "mkdocs.yml").write_text("site_name: [\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(source)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert "site build failed" in result.output and "line 2, column 1" in result.output
+    assert "\\n" not in result.output and "Traceback" not in result.output

@@ -48,7 +48,7 @@ def _mkdocs_errors(config_file: Path) -> Iterator[_Collect]:
     except (MkDocsException, SystemExit) as exc:
         name = os.path.relpath(config_file)
         name = str(config_file) if name.startswith("..") else name
-        lines = _split(handler.lines) or [str(exc) or type(exc).__name__]
+        lines = _split(handler.lines) or [" ".join(_split([str(exc)])) or type(exc).__name__]
         raise RunbookError(
             [Problem(f"{name}: site build failed: {line}") for line in lines]
         ) from None
@@ -57,7 +57,7 @@ def _mkdocs_errors(config_file: Path) -> Iterator[_Collect]:
 
 
 def _split(lines: list[str]) -> list[str]:
-    return [part for line in lines for part in line.splitlines() if part.strip()]
+    return [part.strip() for line in lines for part in line.splitlines() if part.strip()]
 
 
 def load_config(
