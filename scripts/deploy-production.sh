@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 9a944b33d22252a96c3429d1d09f4d90773cef0faf647baf8de5be60980cfb2f)
+# Source:     runbook.yaml (sha256 836ab3c363d8acc34c327f9a0e831ae7bb12f36bb1a23d8e322871315a1d6aa1)
 # Procedure:  deploy-production
 # Regenerate: runbook build
 # Help:       deploy-production.sh --help
@@ -620,6 +620,10 @@ _rb_step_3() {  # step: check-tag
     'tag '"${VERSION}"' exists' '' 0 '' 0 procedure \
     'printf '"'"'%s\n'"'"' "$VERSION" | grep -Eq '"'"'^v[0-9]+\.[0-9]+\.[0-9]+$'"'"'
 git rev-parse -q --verify "refs/tags/$VERSION" >/dev/null
+if [ "$(git rev-parse HEAD)" != "$(git rev-parse "$VERSION^{commit}")" ]; then
+  echo "HEAD is not $VERSION: check out the tag so the tests and the scan run on what ships"
+  exit 1
+fi
 echo "tag $VERSION exists"
 '
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 9a944b33d22252a96c3429d1d09f4d90773cef0faf647baf8de5be60980cfb2f)
+# Source:     runbook.yaml (sha256 836ab3c363d8acc34c327f9a0e831ae7bb12f36bb1a23d8e322871315a1d6aa1)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help

@@ -135,3 +135,24 @@ def test_unreachable_target_is_a_refusal(
     result = run(script_dir / "rollback-staging.sh", "--yes", cwd=repo, env=env)
     assert result.returncode == 2
     assert "cannot reach the target deploy@staging.example.internal" in result.stderr
+
+
+def test_production_refuses_a_checkout_that_is_not_at_the_tag(
+    script_dir: Path, repo: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    (repo / "app.py").write_text("print('newer than the tag')\n")
+    subprocess.run(
+        ["git", "commit", "-q", "-am", "after the tag"],
+        cwd=repo,
+        check=True,
+        env={
+            **env,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        },
+    )
+    result = run(script_dir / "deploy-production.sh", "--yes", "v1.0.1", cwd=repo, env=env)
+    refused(result, tmp_path, "step check-tag failed before anything changed on the target")
+    assert "HEAD is not v1.0.1" in result.stdout
