@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from runbook.errors import Location, Problem, RunbookError
 from runbook.model import Runbook
 from runbook.references import check_references
 from runbook.validation import problems_from
-from runbook.yamlsrc import SourceMap, load_document
+from runbook.yamlsrc import DocPath, SourceMap, load_document
 
 #: Sections whose entries are keyed by id: included files add entries to them.
 KEYED_SECTIONS = (
@@ -121,6 +122,7 @@ class _Assembler:
 
     def _merge(self, data: dict[str, Any], smap: SourceMap, display: str) -> None:
         first = not self.files[:-1]
+        index = _index(smap)
         for key, value in data.items():
             if key == "include":
                 if first:
@@ -129,7 +131,7 @@ class _Assembler:
                 continue
             if key not in self.data:
                 self.data[key] = value
-                self._copy_positions(smap, (key,))
+                self._copy_positions(index, (key,))
             elif (
                 key in KEYED_SECTIONS
                 and isinstance(value, dict)
@@ -143,7 +145,7 @@ class _Assembler:
                             f"{key[:-1] if key.endswith('s') else key} '{item_id}'",
                         )
                     self.data[key][item_id] = item
-                    self._copy_positions(smap, (key, item_id))
+                    self._copy_positions(index, (key, item_id))
             elif (
                 key in LIST_SECTIONS
                 and isinstance(value, list)
@@ -164,12 +166,24 @@ class _Assembler:
             Problem(f"{what} is defined twice{where}", smap.locate(path, key=True), ".".join(path))
         )
 
-    def _copy_positions(self, smap: SourceMap, prefix: tuple[str, ...]) -> None:
-        n = len(prefix)
-        for table, own in ((smap.values, self.smap.values), (smap.keys, self.smap.keys)):
-            for path, loc in table.items():
-                if path[:n] == prefix:
-                    own[path] = loc
+    def _copy_positions(self, index: _Positions, prefix: tuple[str, ...]) -> None:
+        for is_key, path, loc in index.get(prefix, ()):
+            (self.smap.keys if is_key else self.smap.values)[path] = loc
+
+
+_Positions = dict[DocPath, list[tuple[bool, DocPath, Location]]]
+
+
+def _index(smap: SourceMap) -> _Positions:
+    """Positions grouped under their first one and two path parts, so that copying a section
+    or an entry does not scan the whole file again (which made large files take minutes)."""
+    index: _Positions = defaultdict(list)
+    for is_key, table in ((False, smap.values), (True, smap.keys)):
+        for path, loc in table.items():
+            for n in (1, 2):
+                if len(path) >= n:
+                    index[path[:n]].append((is_key, path, loc))
+    return index
 
 
 def load(path: str | os.PathLike[str]) -> LoadedRunbook:

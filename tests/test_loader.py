@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,19 @@ def test_very_large_file_is_refused_without_reading(tmp_path: Path) -> None:
         f.truncate(MAX_BYTES + 1)
     with pytest.raises(RunbookError, match="a runbook file may be at most"):
         load(path)
+
+
+def test_the_largest_file_allowed_is_dealt_with_quickly(tmp_path: Path) -> None:
+    """The densest YAML under the size limit (two values a line) must not look like a hang."""
+    path = tmp_path / "dense.yaml"
+    lines = (f"k{i}: {i}\n" for i in range(MAX_BYTES))
+    with path.open("w", encoding="utf-8") as f:
+        while f.tell() < MAX_BYTES - 20:
+            f.write(next(lines))
+    start = time.perf_counter()
+    with pytest.raises(RunbookError):
+        load(path)
+    assert time.perf_counter() - start < 30  # it took minutes when merging was quadratic
 
 
 @pytest.mark.parametrize(
