@@ -8,6 +8,7 @@ message instead of exhausting memory or the stack.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ _YAML = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_YAML}{t}" for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_YAML}timestamp"
 _MERGE = f"{_YAML}merge"
+#: Control characters a quoted escape (``"\e"``, ``"\x00"``) can put in text; tab and newline
+#: are text. They would reach terminals, pages and scripts, so they are refused here.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -186,7 +190,7 @@ class _Builder:
             )
         self.smap.values[path] = _loc(self.display, node)
         if isinstance(node, ScalarNode):
-            return self._scalar(node)
+            return self._scalar(node, path)
         if isinstance(node, SequenceNode):
             self._check_tag(node, f"{_YAML}seq")
             inner = (*stack, id(node))
@@ -205,7 +209,7 @@ class _Builder:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise self._fail(key_node, "a mapping key must be a plain value")
-            key = self._scalar(key_node)
+            key = self._scalar(key_node, path)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise self._fail(key_node, "a mapping key must be a plain value")
             key = str(key) if not isinstance(key, str) else key
@@ -231,7 +235,7 @@ class _Builder:
             merged = {**value, **merged}
         return merged
 
-    def _scalar(self, node: ScalarNode) -> Any:
+    def _scalar(self, node: ScalarNode, path: DocPath = ()) -> Any:
         if node.tag == _TIMESTAMP:
             return node.value
         if node.tag not in _SCALAR_TAGS:
@@ -239,9 +243,18 @@ class _Builder:
                 node, f"YAML tag '{node.tag}' is not allowed", "only plain data is read"
             )
         try:
-            return self._scalars.construct_object(node, deep=True)
+            value = self._scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
             raise self._fail(node, f"cannot read value {node.value!r}") from None
+        control = _CONTROL.search(value) if isinstance(value, str) else None
+        if control:
+            raise self._fail(
+                node,
+                f"text holds control character U+{ord(control.group(0)):04X}",
+                "remove the escape sequence",
+                path=path,
+            )
+        return value
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:

@@ -35,6 +35,10 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "2:14: character U+0007 is not allowed in YAML (remove control characters)",
         1,
     ),
+    "control-escape": (
+        "2:9: service.name: text holds control character U+001B (remove the escape sequence)",
+        1,
+    ),
     "complex-mapping-key": ("66:3: a mapping key must be a plain value", 1),
     "confirmations-not-met": (
         "35:7: procedures.deploy-staging.stages: environment 'staging' asks for 2 confirmation(s); this procedure asks 0 (add steps with a 'confirm' question)",

@@ -200,10 +200,24 @@ def test_format_path(path: tuple[str | int, ...], text: str) -> None:
 def test_control_characters_in_keys_cannot_break_a_line(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(
-        MINIMAL.read_text().replace("service:\n", 'service:\n  "bad\\nkey\\e[31m": 1\n', 1)
+        MINIMAL.read_text().replace("service:\n", 'service:\n  "bad\\nkey\\tx": 1\n', 1)
     )
     with pytest.raises(RunbookError) as caught:
         load(path)
     (line,) = caught.value.lines()
-    assert "\n" not in line and "\x1b" not in line
-    assert "unknown key 'bad\\nkey\\x1b[31m'" in line
+    assert "\n" not in line and "\t" not in line
+    assert "unknown key 'bad\\nkey\\tx'" in line
+
+
+@pytest.mark.parametrize("escape", ["\\e[31m", "\\x00", "\\r", "\\x7f", "\\u0085"])
+def test_escaped_control_characters_are_refused_in_keys_and_values(
+    tmp_path: Path, escape: str
+) -> None:
+    """They would reach terminals, pages and scripts; tab and newline are text."""
+    for entry in (f'"bad{escape}key": 1', f'name: "items{escape}api"'):
+        path = tmp_path / "r.yaml"
+        path.write_text(MINIMAL.read_text().replace("service:\n", f"service:\n  {entry}\n", 1))
+        with pytest.raises(
+            RunbookError, match=r"r\.yaml:2:\d+: service(\.name)?: text holds control"
+        ):
+            load(path)
