@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from runbook.errors import RunbookError
 from runbook.loader import load
+from runbook.model import CommandGroup, Runbook, RunsOn
 from runbook.summary import count, present_sections
 from runbook.yamlsrc import MAX_BYTES, format_path
 
@@ -221,3 +224,43 @@ def test_escaped_control_characters_are_refused_in_keys_and_values(
             RunbookError, match=r"r\.yaml:2:\d+: service(\.name)?: text holds control"
         ):
             load(path)
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    """Every model reachable from ``model`` through its fields."""
+    if model in seen:
+        return seen
+    seen.add(model)
+    for info in model.model_fields.values():
+        stack = [info.annotation]
+        while stack:
+            annotation = stack.pop()
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                _models(annotation, seen)
+            stack.extend(typing.get_args(annotation))
+    return seen
+
+
+def test_every_field_carries_its_description() -> None:
+    """The JSON Schema (editors) and the docs read the description declared with each field."""
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in _models(Runbook, set())
+        for name, info in model.model_fields.items()
+        if not info.description
+    ]
+    assert missing == []
+
+
+def test_a_command_group_says_where_its_commands_run() -> None:
+    group = CommandGroup.model_validate(
+        {
+            "title": "Local tools",
+            "runs_on": "local",
+            "commands": [
+                {"title": "Inherits", "command": "git log -1"},
+                {"title": "Overrides", "command": "uptime", "runs_on": "remote"},
+            ],
+        }
+    )
+    assert [c.runs_on for c in group.commands] == [RunsOn.local, RunsOn.remote]

@@ -55,7 +55,7 @@ class ChannelKind(StrEnum):
 class Channel(Strict):
     """One way to reach a contact."""
 
-    kind: ChannelKind
+    kind: ChannelKind = Field(description="`pager`, `phone`, `slack` or `email`.")
     value: Text = Field(description="Address, handle or number.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -31,8 +32,8 @@ class ChecklistItem(Strict):
 class Checklist(Strict):
     """A checklist rendered as a task list."""
 
-    title: Text
-    category: ChecklistCategory
+    title: Text = Field(description="Heading of the checklist.")
+    category: ChecklistCategory = Field(description="Where it belongs in the runbook.")
     environment: Id | None = Field(None, description="Environment it applies to, if only one.")
     cadence: str | None = Field(None, description="For maintenance: `monthly`, `quarterly`, ...")
     items: list[ChecklistItem] = Field(description="The items, in order.")
@@ -48,7 +49,7 @@ class Direction(StrEnum):
 class Metric(Strict):
     """A monitored metric with the thresholds that raise a warning and a critical alert."""
 
-    title: Text
+    title: Text = Field(description="What is measured, e.g. `Error rate`.")
     category: Text = Field(description="Group, e.g. `application`, `database`, `external APIs`.")
     unit: str = Field("", description="Unit of the value, e.g. `ms`, `%`.")
     direction: Direction = Field(
@@ -102,9 +103,9 @@ class Comparison(StrEnum):
 class PerformanceTarget(Strict):
     """A figure the deployment process must meet."""
 
-    title: Text
-    comparison: Comparison
-    value: float
+    title: Text = Field(description="What is measured, e.g. `Production deployment time`.")
+    comparison: Comparison = Field(description="How the measured figure meets the target.")
+    value: float = Field(description="The target figure, e.g. `10` for `< 10 min`.")
     unit: str = Field("", description="`min`, `s`, `%` ...")
     procedure: Id | None = Field(None, description="Procedure the target measures, if one.")
 
@@ -118,29 +119,46 @@ class PerformanceTarget(Strict):
 class LogField(Strict):
     """A field of the deployment log."""
 
-    name: Text
+    name: Text = Field(description="Label of the field, e.g. `Version`.")
     hint: str = Field("", description="What to write, e.g. `v1.0.1`.")
 
 
 class LogSection(Strict):
     """A section of the deployment log template."""
 
-    title: Text
-    fields: list[LogField] = Field(min_length=1)
+    title: Text = Field(description="Heading of the section, e.g. `Deployment`.")
+    fields: list[LogField] = Field(min_length=1, description="The fields to fill in, in order.")
 
 
 class DeploymentLog(Strict):
     """The structured record filled in after every deployment."""
 
-    sections: list[LogSection] = Field(min_length=1)
+    sections: list[LogSection] = Field(min_length=1, description="The sections, in order.")
 
 
 class CommandGroup(Strict):
     """Useful commands for one tool (process manager, database, web server)."""
 
-    title: Text
-    runs_on: RunsOn = Field(RunsOn.remote)
-    commands: list[Command] = Field(min_length=1)
+    title: Text = Field(description="The tool, e.g. `Process manager`.")
+    runs_on: RunsOn = Field(
+        RunsOn.remote, description="Where its commands run, unless one says otherwise."
+    )
+    commands: list[Command] = Field(min_length=1, description="The commands, in order.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit_runs_on(cls, data: Any) -> Any:
+        """A command without its own `runs_on` runs where its group says."""
+        if not isinstance(data, dict) or data.get("runs_on") not in set(RunsOn):
+            return data
+        commands = data.get("commands")
+        if not isinstance(commands, list):
+            return data
+        inherit = {"runs_on": data["runs_on"]}
+        return {
+            **data,
+            "commands": [{**inherit, **c} if isinstance(c, dict) else c for c in commands],
+        }
 
 
 __all__ = [

@@ -42,25 +42,43 @@ class Runbook(Strict):
         default_factory=list,
         description="Other YAML files (relative paths) whose sections are merged into this one.",
     )
-    service: Service
-    environments: dict[Id, Environment] = Field(min_length=1)
-    checklists: dict[Id, Checklist] = Field(default_factory=dict)
+    service: Service = Field(description="The service the runbook deploys.")
+    environments: dict[Id, Environment] = Field(
+        min_length=1, description="Where the service is deployed (staging, production), by id."
+    )
+    checklists: dict[Id, Checklist] = Field(
+        default_factory=dict, description="Checklists rendered as task lists, by id."
+    )
     steps: dict[Id, Step] = Field(min_length=1, description="The step library, by id.")
-    procedures: dict[Id, Procedure] = Field(min_length=1)
+    procedures: dict[Id, Procedure] = Field(
+        min_length=1, description="Deploy and rollback procedures: stages of library steps, by id."
+    )
     severities: list[Severity] = Field(
         default_factory=list, description="The rollback decision matrix, P0 to P3."
     )
-    emergencies: dict[Id, Emergency] = Field(default_factory=dict)
-    escalation: list[EscalationLevel] = Field(default_factory=list)
-    contacts: dict[Id, Contact] = Field(default_factory=dict)
-    monitoring: Monitoring | None = None
-    backups: BackupPolicy = Field(default_factory=BackupPolicy)
-    performance: list[PerformanceTarget] = Field(default_factory=list)
-    deployment_log: DeploymentLog | None = None
+    emergencies: dict[Id, Emergency] = Field(
+        default_factory=dict, description="Emergency procedures, by id."
+    )
+    escalation: list[EscalationLevel] = Field(
+        default_factory=list, description="The on-call escalation path, level 1 first."
+    )
+    contacts: dict[Id, Contact] = Field(
+        default_factory=dict, description="People and rotas to call, by id."
+    )
+    monitoring: Monitoring | None = Field(None, description="Monitored metrics and thresholds.")
+    backups: BackupPolicy = Field(
+        default_factory=BackupPolicy, description="How backups are made, kept and verified."
+    )
+    performance: list[PerformanceTarget] = Field(
+        default_factory=list, description="Figures the deployment process must meet."
+    )
+    deployment_log: DeploymentLog | None = Field(
+        None, description="The template of the record filled in after every deployment."
+    )
     commands: dict[Id, CommandGroup] = Field(
         default_factory=dict, description="Useful commands, grouped by tool."
     )
-    lint: Lint = Field(default_factory=Lint)
+    lint: Lint = Field(default_factory=Lint, description="Lint settings for the whole file.")
 
     def procedure_steps(self, procedure_id: str) -> list[tuple[str, Step]]:
         """The steps of a procedure, in order, resolved from the library."""
