@@ -11,6 +11,7 @@ written), the site is built into a temporary directory, and only then are files 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -87,9 +88,14 @@ def write_outputs(outputs: dict[str, str], root: Path, result: BuildResult) -> N
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(mode)
-        tmp.replace(target)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.chmod(mode)
+            tmp.replace(target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
         result.written.append(target)
 
 
@@ -104,14 +110,28 @@ def build(
     outputs = render_outputs(loaded)
     result = BuildResult()
     staged: Path | None = None
-    if site_dir is not None:
-        staged = _build_site(loaded, site_dir, config_file or root / "mkdocs.yml", result)
-    write_outputs(outputs, root, result)
-    if site_dir is not None and staged is not None:
-        _swap(staged, site_dir)
-        result.site_dir = site_dir
+    try:
+        if site_dir is not None:
+            staged = _build_site(loaded, site_dir, config_file or root / "mkdocs.yml", result)
+        write_outputs(outputs, root, result)
+        if site_dir is not None and staged is not None:
+            _swap(staged, site_dir)
+            result.site_dir = site_dir
+    except OSError as exc:
+        raise _cannot_write(exc) from None
+    finally:
+        if staged is not None and staged.exists():
+            shutil.rmtree(staged, ignore_errors=True)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _cannot_write(exc: OSError) -> RunbookError:
+    """A file system error (a path taken by a file or a directory, no space) as one line."""
+    name = exc.filename2 or exc.filename
+    if name is None:
+        return RunbookError(Problem(f"cannot write the outputs: {exc}"))
+    return RunbookError(Problem(f"cannot write {os.path.relpath(name)}: {exc.strerror or exc}"))
 
 
 def _build_site(

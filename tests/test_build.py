@@ -145,3 +145,26 @@ def test_unreadable_mkdocs_yml_is_one_clear_line(tmp_path: Path) -> None:
     assert len(result.output.strip().splitlines()) == 1
     assert "site build failed" in result.output and "line 2, column 1" in result.output
     assert "\\n" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("in_the_way", "expected"),
+    [
+        ("scripts/deploy-staging.sh/", "cannot write scripts/deploy-staging.sh: Is a directory"),
+        ("docs/ops", "cannot write docs/ops: File exists"),
+    ],
+)
+def test_a_path_in_the_way_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_the_way: str, expected: str
+) -> None:
+    source = example_copy(tmp_path)
+    if in_the_way.endswith("/"):
+        (tmp_path / in_the_way).mkdir(parents=True)
+    else:
+        (tmp_path / in_the_way).write_text("not a directory", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", str(source)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [expected]
+    left = [p.name for p in tmp_path.rglob(".*") if p.name.endswith(".tmp") or "-new-" in p.name]
+    assert left == []
