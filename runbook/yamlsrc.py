@@ -81,18 +81,21 @@ def read_text(path: Path, display: str) -> str:
         raise RunbookError(Problem(f"no such file: {display}", hint="check the path"))
     if path.is_dir():
         raise RunbookError(Problem(f"{display} is a directory, not a runbook file"))
+    if not path.is_file():  # a device or a pipe could be read forever
+        raise RunbookError(Problem(f"{display} is not a regular file"))
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise RunbookError(
-                Problem(
-                    f"file is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
-                    Location(display, 1, 1),
-                )
-            )
-        data = path.read_bytes()
+        with path.open("rb") as source:
+            data = source.read(MAX_BYTES + 1)
     except OSError as exc:
         raise RunbookError(Problem(f"cannot read {display}: {exc.strerror}")) from None
+    if max(size, len(data)) > MAX_BYTES:
+        raise RunbookError(
+            Problem(
+                f"file is {max(size, len(data)):,} bytes; a runbook file may be at most {MAX_BYTES:,}",
+                Location(display, 1, 1),
+            )
+        )
     if b"\x00" in data:
         raise RunbookError(
             Problem("not a text file (it contains NUL bytes)", Location(display, 1, 1))

@@ -99,12 +99,15 @@ def test_errors_have_no_colour_when_piped_or_no_color() -> None:
     [
         (".", ". is a directory, not a runbook file"),
         ("no-such-runbook.yaml", "no such file: no-such-runbook.yaml (check the path)"),
+        ("/dev/zero", "/dev/zero is not a regular file"),  # would be read forever
+        ("pipe.yaml", "pipe.yaml is not a regular file"),  # would wait for a writer
     ],
 )
 def test_validate_refuses_a_directory_or_a_missing_path(
     argument: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "pipe.yaml")
     result = CliRunner().invoke(main, ["validate", argument])
     assert result.exit_code == 2
     assert result.output.strip() == message
