@@ -200,7 +200,10 @@ def load(path: str | os.PathLike[str]) -> LoadedRunbook:
         raise RunbookError(problems)
     digest = hashlib.sha256()
     for file in assembler.files:
-        digest.update(file.read_bytes())
+        try:
+            digest.update(file.read_bytes())
+        except OSError as exc:  # changed or removed since it was read
+            raise RunbookError(Problem(f"cannot read {_display(file)}: {exc.strerror}")) from None
     return LoadedRunbook(
         runbook=runbook,
         path=assembler.files[0],

@@ -85,17 +85,16 @@ def read_text(path: Path, display: str) -> str:
         raise RunbookError(Problem(f"{display} is not a regular file"))
     try:
         size = path.stat().st_size
-        with path.open("rb") as source:
-            data = source.read(MAX_BYTES + 1)
+        if size > MAX_BYTES:
+            raise RunbookError(
+                Problem(
+                    f"file is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
+                    Location(display, 1, 1),
+                )
+            )
+        data = path.read_bytes()
     except OSError as exc:
         raise RunbookError(Problem(f"cannot read {display}: {exc.strerror}")) from None
-    if max(size, len(data)) > MAX_BYTES:
-        raise RunbookError(
-            Problem(
-                f"file is {max(size, len(data)):,} bytes; a runbook file may be at most {MAX_BYTES:,}",
-                Location(display, 1, 1),
-            )
-        )
     if b"\x00" in data:
         raise RunbookError(
             Problem("not a text file (it contains NUL bytes)", Location(display, 1, 1))
