@@ -264,3 +264,31 @@ def test_a_command_group_says_where_its_commands_run() -> None:
         }
     )
     assert [c.runs_on for c in group.commands] == [RunsOn.local, RunsOn.remote]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "retries: 5",
+            "retries: true",
+            "steps.health-check.retries: expected an integer, got true",
+        ),
+        ("ssh_port: 22", "ssh_port: '22'", "environments.staging.ssh_port: expected an integer"),
+        (
+            "require_tag: true",
+            "require_tag: 'yes'",
+            "require_tag: expected true or false, got 'yes'",
+        ),
+        ("warning: 500", "warning: '500'", "warning: expected a number, got '500'"),
+    ],
+)
+def test_values_are_not_coerced_silently(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    """`retries: true` is a mistake to point at, not one retry."""
+    text = (ROOT / "runbook.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "runbook.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RunbookError) as caught:
+        load(path)
+    assert expected in caught.value.lines()[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
 
 from runbook.model.base import Strict, Text
 
@@ -39,7 +39,7 @@ class Endpoint(Strict):
     """An HTTP endpoint checked after a deploy or rollback, from the target itself."""
 
     path: UrlPath
-    status: int = Field(200, ge=100, le=599, description="Expected HTTP status code.")
+    status: StrictInt = Field(200, ge=100, le=599, description="Expected HTTP status code.")
     contains: str | None = Field(
         None, description="Text the response body must contain (may use `$VERSION`)."
     )
@@ -53,7 +53,7 @@ class Environment(Strict):
     description: str = Field("", description="What this environment is for.")
     host: Host
     ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
-    ssh_port: int = Field(22, ge=1, le=65535, description="SSH port of the host.")
+    ssh_port: StrictInt = Field(22, ge=1, le=65535, description="SSH port of the host.")
     deploy_path: AbsPath = Field(
         description="Root of the deployment: holds `releases/`, `current`, `backups/`, `shared/`."
     )
@@ -67,25 +67,27 @@ class Environment(Strict):
         pattern=r"^[A-Za-z0-9._/-]+$",
         description="Git branch a deploy must start from; none means any branch.",
     )
-    require_tag: bool = Field(False, description="Whether a deploy needs an existing version tag.")
+    require_tag: StrictBool = Field(
+        False, description="Whether a deploy needs an existing version tag."
+    )
     tag_pattern: str = Field(
         r"^v[0-9]+\.[0-9]+\.[0-9]+$",
         description="Regular expression (POSIX ERE) a version tag must match.",
     )
-    confirmations: int = Field(
+    confirmations: StrictInt = Field(
         0, ge=0, le=10, description="How many confirmations a deploy to this environment asks for."
     )
     health_path: UrlPath = Field("/health", description="Health endpoint, reporting the version.")
     endpoints: list[Endpoint] = Field(
         default_factory=list, description="Endpoints tested after a deploy to this environment."
     )
-    keep_releases: int = Field(
+    keep_releases: StrictInt = Field(
         5,
         ge=2,
         le=100,
         description="Releases kept on the target; the running and the previous one are never deleted.",
     )
-    stale_lock_minutes: int = Field(
+    stale_lock_minutes: StrictInt = Field(
         30,
         ge=1,
         le=1440,

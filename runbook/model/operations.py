@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from runbook.model.base import Id, RunsOn, SeverityLevel, Strict, Text
 
@@ -38,7 +38,7 @@ class Emergency(Strict):
     symptoms: list[Text] = Field(min_length=1, description="What the on-call engineer sees.")
     diagnosis: list[Command] = Field(min_length=1, description="Commands that narrow it down.")
     actions: list[Text] = Field(min_length=1, description="What to do, in order.")
-    escalate_to: int | None = Field(
+    escalate_to: StrictInt | None = Field(
         None, ge=1, description="Escalation level to call when the actions do not help."
     )
 
@@ -71,9 +71,9 @@ class Contact(Strict):
 class EscalationLevel(Strict):
     """A step of the on-call escalation path."""
 
-    level: int = Field(ge=1, le=20, description="1 is called first.")
+    level: StrictInt = Field(ge=1, le=20, description="1 is called first.")
     contact: Id = Field(description="Id of the contact called at this level.")
-    after_minutes: int = Field(
+    after_minutes: StrictInt = Field(
         ge=0, description="Minutes into the incident when this level is called."
     )
     when: Text = Field(description="What triggers this level.")

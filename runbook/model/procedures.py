@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from runbook.model.base import Id, Strict, Text
 from runbook.model.environment import Endpoint
@@ -50,10 +50,10 @@ class Procedure(Strict):
         default_factory=list,
         description="Steps run, in order, when a step after the point of no return fails.",
     )
-    version_required: bool = Field(
+    version_required: StrictBool = Field(
         False, description="Whether the version argument is mandatory (else it has a default)."
     )
-    recent_backups: int = Field(
+    recent_backups: StrictInt = Field(
         5, ge=1, le=50, description="For rollbacks: how many recent backups are offered."
     )
     endpoints: list[Endpoint] | None = Field(
@@ -64,7 +64,7 @@ class Procedure(Strict):
     )
     checklist_before: Id | None = Field(None, description="Checklist to complete before starting.")
     checklist_after: Id | None = Field(None, description="Checklist to complete after finishing.")
-    target_minutes: float | None = Field(
+    target_minutes: StrictFloat | None = Field(
         None, gt=0, description="How long the procedure should take at most, in minutes."
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from runbook.model.base import Id, RunsOn, Strict, Text
 from runbook.model.operations import Command
@@ -55,8 +55,8 @@ class Metric(Strict):
     direction: Direction = Field(
         description="`above`: alert when the value rises past a threshold."
     )
-    warning: float = Field(description="Threshold of the warning alert.")
-    critical: float = Field(description="Threshold of the critical alert.")
+    warning: StrictFloat = Field(description="Threshold of the warning alert.")
+    critical: StrictFloat = Field(description="Threshold of the critical alert.")
     source: str = Field("", description="Where the value comes from (query, dashboard, command).")
 
     @model_validator(mode="after")
@@ -77,15 +77,19 @@ class Metric(Strict):
 class Monitoring(Strict):
     """Monitoring and alerts."""
 
-    watch_minutes: int = Field(60, ge=0, description="How long to watch dashboards after a deploy.")
+    watch_minutes: StrictInt = Field(
+        60, ge=0, description="How long to watch dashboards after a deploy."
+    )
     metrics: dict[Id, Metric] = Field(min_length=1, description="Metrics by id.")
 
 
 class BackupPolicy(Strict):
     """How backups are made, verified and kept."""
 
-    retention_days: int = Field(14, ge=1, le=3650, description="Days a backup is kept.")
-    min_bytes: int = Field(1024, ge=1, description="A backup smaller than this is a failed backup.")
+    retention_days: StrictInt = Field(14, ge=1, le=3650, description="Days a backup is kept.")
+    min_bytes: StrictInt = Field(
+        1024, ge=1, description="A backup smaller than this is a failed backup."
+    )
     includes: list[Text] = Field(default_factory=list, description="What a backup contains.")
     verification: list[Text] = Field(default_factory=list, description="How a backup is verified.")
 
@@ -105,7 +109,7 @@ class PerformanceTarget(Strict):
 
     title: Text = Field(description="What is measured, e.g. `Production deployment time`.")
     comparison: Comparison = Field(description="How the measured figure meets the target.")
-    value: float = Field(description="The target figure, e.g. `10` for `< 10 min`.")
+    value: StrictFloat = Field(description="The target figure, e.g. `10` for `< 10 min`.")
     unit: str = Field("", description="`min`, `s`, `%` ...")
     procedure: Id | None = Field(None, description="Procedure the target measures, if one.")
 

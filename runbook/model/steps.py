@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from runbook.model.base import Ignore, RunsOn, Strict, Text
 
@@ -27,18 +27,18 @@ class FileExpectation(Strict):
     path: str = Field(
         description="Path of the file; may use runtime variables such as `$BACKUP_FILE`."
     )
-    min_bytes: int = Field(1, ge=0, description="Smallest acceptable size in bytes.")
+    min_bytes: StrictInt = Field(1, ge=0, description="Smallest acceptable size in bytes.")
 
 
 class Expect(Strict):
     """What success looks like for a step; the script and the scenarios check the same things."""
 
-    exit_code: int = Field(0, ge=0, le=255, description="Exit code the command must return.")
+    exit_code: StrictInt = Field(0, ge=0, le=255, description="Exit code the command must return.")
     output_contains: str | None = Field(
         None, description="Text the command's standard output must contain (may use `$VERSION`)."
     )
     file: FileExpectation | None = Field(None, description="A file the step must produce.")
-    http_status: int | None = Field(
+    http_status: StrictInt | None = Field(
         None, ge=100, le=599, description="For HTTP checks: the status the command reports."
     )
 
@@ -61,15 +61,17 @@ class Step(Strict):
         max_length=500,
         description="A question the operator must answer `yes` to before the step runs.",
     )
-    timeout: int = Field(300, ge=1, le=86_400, description="Seconds before the step is killed.")
-    retries: int = Field(0, ge=0, le=20, description="Extra attempts after a failure.")
-    retry_delay: int = Field(2, ge=0, le=600, description="Seconds between attempts.")
+    timeout: StrictInt = Field(
+        300, ge=1, le=86_400, description="Seconds before the step is killed."
+    )
+    retries: StrictInt = Field(0, ge=0, le=20, description="Extra attempts after a failure.")
+    retry_delay: StrictInt = Field(2, ge=0, le=600, description="Seconds between attempts.")
     expect: Expect = Field(default_factory=Expect, description="What success looks like.")
     on_failure: OnFailure = Field(
         OnFailure.abort,
         description="`abort` stops, `rollback` runs the rollback steps, `continue` warns and goes on.",
     )
-    dangerous: bool = Field(
+    dangerous: StrictBool = Field(
         False, description="Changes production state in a way that is hard to undo."
     )
     expected_output: str | None = Field(
