@@ -147,6 +147,9 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
                 " [x](javascript:alert(3)) **Only**{onmouseover=alert(4)} reviewed code deploys."
             ),
             "      - title: Build\n": "      - title: 'Build {: onclick=alert(5) }'\n",
+            "    title: Staging deployment\n": (
+                '    title: "Staging </title><script>alert(6)</script> `<b>y</b>`"\n'
+            ),
         },
     )
     result = mkdocs(source.parent / "mkdocs.yml", tmp_path / "site")
@@ -162,6 +165,9 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
     html = (tmp_path / "site/procedures/deploy-production/index.html").read_text(encoding="utf-8")
     assert "Build {: onclick=alert(5) }" in html
     assert 'onclick="' not in html
+    for page in (tmp_path / "site").rglob("*.html"):  # navigation and browser tab titles too
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert(6)" not in html and "<b>y</b>" not in html, page
     assert external_assets(tmp_path / "site") == []
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,12 +175,22 @@ def page_title(markdown: str) -> str:
     return "Untitled"
 
 
+def nav_title(markdown: str) -> str:
+    """A page's title as the navigation and the browser tab show it: plain text.
+
+    The theme writes navigation titles as they are (HTML, not markdown) and unescapes them
+    inside ``<title>``, so no ``<`` may be left, escaped or not, to become a tag there.
+    """
+    title = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", page_title(markdown))
+    return title.replace("&lt;", "\u2039").replace("<", "\u2039")
+
+
 def nav(site_pages: dict[str, str]) -> list[Any]:
     """The mkdocs navigation: top-level pages as entries, folders as titled sections."""
     entries: list[Any] = []
     sections: dict[str, list[dict[str, str]]] = {}
     for path, text in site_pages.items():
-        entry = {("Overview" if path == "index.md" else page_title(text)): path}
+        entry = {("Overview" if path == "index.md" else nav_title(text)): path}
         folder = Path(path).parts[0] if "/" in path else None
         if folder is None:
             entries.append(entry)
