@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import typing
 from pathlib import Path
 
@@ -174,17 +173,17 @@ def test_very_large_file_is_refused_without_reading(tmp_path: Path) -> None:
         load(path)
 
 
-def test_the_largest_file_allowed_is_dealt_with_quickly(tmp_path: Path) -> None:
-    """The densest YAML under the size limit (two values a line) must not look like a hang."""
+def test_the_largest_file_allowed_gives_located_problems(tmp_path: Path) -> None:
+    """The densest YAML under the size limit is read to the end (its speed: bench/loader.py)."""
     path = tmp_path / "dense.yaml"
     lines = (f"k{i}: {i}\n" for i in range(MAX_BYTES))
     with path.open("w", encoding="utf-8") as f:
         while f.tell() < MAX_BYTES - 20:
             f.write(next(lines))
-    start = time.perf_counter()
-    with pytest.raises(RunbookError):
+    with pytest.raises(RunbookError) as caught:
         load(path)
-    assert time.perf_counter() - start < 30  # it took minutes when merging was quadratic
+    assert len(caught.value.problems) > 50_000
+    assert caught.value.lines()[-1].startswith("... and ")
 
 
 @pytest.mark.parametrize(
