@@ -187,3 +187,15 @@ def test_extension_pages_are_appended(
     site = pages(loaded)
     assert list(site)[-1] == "rules/X1.md"
     assert page_title(site["rules/X1.md"]) == "X1 rule"
+
+
+def test_confirmation_wording_matches_what_the_script_does(site: dict[str, str]) -> None:
+    """A declined confirmation skips a step that has a command, and stops at a question alone."""
+    page = site["procedures/rollback-production.md"]
+    restore = page[page.index("Restore the database from the chosen backup") :]
+    assert (
+        "any answer but `yes` skips this step and the procedure goes on"
+        in restore.split("\n## ")[0]
+    )
+    gate = page[page.index("Confirm the rollback plan") :]
+    assert "stops unless the answer is `yes`" in gate.split("\n### ")[0]
