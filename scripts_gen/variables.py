@@ -81,8 +81,7 @@ def writes_backup(loaded: LoadedRunbook, procedure_id: str, step_id: str) -> boo
     rb = loaded.runbook
     if rb.procedures[procedure_id].kind is not ProcedureKind.rollback:
         return False
-    file = rb.steps[step_id].expect.file
-    return file is not None and file.path.strip() in ("$BACKUP_FILE", "${BACKUP_FILE}")
+    return rb.steps[step_id].writes_backup
 
 
 def step_variables(

@@ -46,9 +46,8 @@ def _id_has(step_id: str, *words: str) -> bool:
 
 def is_backup(step_id: str, step: Step) -> bool:
     """A step that makes a backup: a dump tool, a `$BACKUP_FILE` it must produce, or its id."""
-    produces = step.expect.file is not None and "BACKUP_FILE" in step.expect.file.path
     return bool(
-        produces
+        step.writes_backup
         or (step.command and BACKUP_COMMAND.search(step.command))
         or step_id.startswith("backup")
     )

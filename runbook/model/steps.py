@@ -86,6 +86,16 @@ class Step(Strict):
         return self
 
     @property
+    def writes_backup(self) -> bool:
+        """The step must leave the file `$BACKUP_FILE` behind: it makes this run's backup.
+
+        The scripts give such a step the safety backup's path in a rollback, the site counts it
+        as backup creation and the lint rules as a backup; this is the one definition.
+        """
+        file = self.expect.file
+        return file is not None and file.path.strip() in ("$BACKUP_FILE", "${BACKUP_FILE}")
+
+    @property
     def is_gate(self) -> bool:
         """A confirmation with no command: it only asks."""
         return self.command is None

@@ -52,7 +52,7 @@ def uses_helper(step: Step, name: str) -> bool:
 
 def makes_backup(step: Step) -> bool:
     """A step that must leave the backup file behind."""
-    return step.expect.file is not None and "BACKUP_FILE" in step.expect.file.path
+    return step.writes_backup
 
 
 def restores_backup(step: Step) -> bool:
