@@ -1,8 +1,10 @@
 """`runbook verify`: run the container scenarios and write ``verification.json``.
 
-The scenarios in ``specs/`` (steps in ``steps/``) run with pytest against the staging
-target; each records which procedure it proved, its steps' results and its measurements
-(see the root ``conftest.py``). This module turns those records into the
+The scenarios derived from the runbook (``runbook.scenarios.derive``) and the project's own
+(``specs/*.feature``, with its step definitions in ``steps/``) run with pytest and the
+``runbook.scenarios`` plugin against the team's own staging target, from any directory and
+from an installed package. Each scenario records which procedure it proved, its steps'
+results and its measurements; this module turns those records into the
 ``runbook.verification`` record that the site shows on each procedure page.
 """
 
@@ -21,10 +23,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # pydantic stays out of `runbook --help`
+    from runbook.loader import LoadedRunbook
     from runbook.verification import Outcome, ProcedureResult, Verification
 
-ROOT = Path(__file__).resolve().parent.parent
-STEPS_DIR = ROOT / "steps"
 OUTPUT_NAME = "verification.json"
 
 
@@ -82,53 +83,112 @@ def build_record(
     )
 
 
+CONFTEST = '''"""Written by `runbook verify`: loads the project's own step definitions."""
+import importlib.util
+import sys
+from pathlib import Path
+
+STEPS = Path({steps!r})
+
+
+def pytest_configure(config):
+    if not STEPS.is_dir():
+        return
+    for path in sorted(STEPS.glob("*.py")):
+        if path.name.startswith("test_") or path.name == "conftest.py":
+            continue
+        name = "runbook_project_steps_" + path.stem
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        config.pluginmanager.register(module, name)
+'''
+TEST_MODULE = '''"""Written by `runbook verify`: binds the derived and the project's own scenarios."""
+import pytest
+from pytest_bdd import scenarios
+
+pytestmark = pytest.mark.container
+scenarios({derived!r})
+{own}'''
+INI = """[pytest]
+markers =
+    container: needs Docker and the team's staging target
+"""
+
+
+def prepare(loaded: LoadedRunbook, workdir: Path) -> Path:
+    """Write the derived features, the binding test module and the conftest into ``workdir``.
+
+    The project's own scenarios are its ``specs/**/*.feature``; its own step definitions are
+    the modules of ``steps/`` (not ``test_*.py``), loaded as plugins next to the vocabulary.
+    """
+    from runbook.scenarios.derive import features
+
+    project = loaded.path.resolve().parent
+    derived = workdir / "derived"
+    derived.mkdir(parents=True)
+    for name, text in features(loaded).items():
+        (derived / name).write_text(text, encoding="utf-8")
+    specs = project / "specs"
+    own = f"scenarios({str(specs)!r})\n" if any(specs.rglob("*.feature")) else ""
+    module = workdir / "test_runbook_verify.py"
+    module.write_text(TEST_MODULE.format(derived=str(derived), own=own), encoding="utf-8")
+    (workdir / "conftest.py").write_text(
+        CONFTEST.format(steps=str(project / "steps")), encoding="utf-8"
+    )
+    (workdir / "pytest.ini").write_text(INI, encoding="utf-8")
+    return workdir
+
+
 def run_scenarios(
-    runbook_path: Path, extra: Sequence[str] = ()
+    loaded: LoadedRunbook, extra: Sequence[str] = ()
 ) -> tuple[int, list[dict[str, Any]]]:
-    """pytest on steps/ with the container marker; returns its exit code and the records."""
+    """pytest on the derived and the project's scenarios; returns its exit code and records."""
     with tempfile.TemporaryDirectory(prefix="runbook-verify-") as tmp:
+        workdir = prepare(loaded, Path(tmp) / "suite")
         results = Path(tmp) / "results.json"
         env = {
             **os.environ,
-            "RUNBOOK_VERIFY_FILE": str(runbook_path.resolve()),
+            "RUNBOOK_VERIFY_FILE": str(loaded.path.resolve()),
             "RUNBOOK_VERIFY_RESULTS": str(results),
         }
         argv = [
             sys.executable,
             "-m",
             "pytest",
-            str(STEPS_DIR),
-            "-m",
-            "container",
+            str(workdir),
             "-q",
             "-p",
             "no:cacheprovider",
             "--rootdir",
-            str(ROOT),
+            str(workdir),
+            "-c",
+            str(workdir / "pytest.ini"),
             *extra,
         ]
-        code = subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode
+        cwd = loaded.path.resolve().parent
+        code = subprocess.run(argv, cwd=cwd, env=env, check=False).returncode
         records = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else []
     return code, records
 
 
 def verify(runbook_path: Path, extra: Sequence[str] = ()) -> tuple[Verification, Path]:
-    """Run the suite against the target and write the record next to the runbook."""
-    from runbook.errors import RunbookError
+    """Run the suite against the team's target and write the record next to the runbook."""
     from runbook.loader import load
-    from runbook.target import daemon
-    from runbook.verification import write
+    from runbook.target import daemon, image
 
     loaded = load(runbook_path)
-    if not (STEPS_DIR / "conftest.py").is_file():
-        raise RunbookError(f"the scenarios are not here ({STEPS_DIR}): run from a source checkout")
+    image.definition(loaded)  # no target, or a missing Dockerfile: one line before pytest
     daemon.client()  # Docker missing or not startable: one clear line before pytest starts
     started = datetime.now(UTC)
-    code, records = run_scenarios(runbook_path, extra)
+    code, records = run_scenarios(loaded, extra)
     record = build_record(
         loaded.digest, list(loaded.runbook.procedures), records, started, datetime.now(UTC), code
     )
     path = runbook_path.resolve().parent / OUTPUT_NAME
+    from runbook.verification import write
+
     write(record, path)
     return record, path
 

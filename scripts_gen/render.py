@@ -158,7 +158,6 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     rollback = [
         _view(loaded, procedure_id, i, s) for i, s in enumerate(procedure.rollback_steps, 1)
     ]
-    reads_backup = [v for v in views if not v.writes_backup and "BACKUP_FILE" in v.command]
     return render(
         "script.sh.j2",
         script=script,
@@ -185,7 +184,7 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         finish_script=_static("remote_finish.sh"),
         help=_help(loaded, procedure_id, script),
         has_confirmations=any(v.confirm for v in views + rollback),
-        chooses_backup=procedure.kind is ProcedureKind.rollback and bool(reads_backup),
+        chooses_backup=rb.chooses_backup(procedure_id),
     )
 
 

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from steps import probe as probe_module
-from steps.probe import Probe
+from runbook.scenarios import probe as probe_module
+from runbook.scenarios.probe import Probe
 
 
 class Replies:
@@ -20,6 +20,7 @@ class Replies:
     def __init__(self) -> None:
         self.script: list[tuple[int, str]] = [(200, "v1")]
         self.index = 0
+        self.plain = False
 
     def next(self) -> tuple[int, str]:
         reply = self.script[min(self.index, len(self.script) - 1)]
@@ -37,8 +38,10 @@ def service() -> Iterator[tuple[str, Replies]]:
             body = json.dumps(
                 {"status": "ok" if status == 200 else "error", "version": version, "database": "ok"}
             ).encode()
+            if replies.plain:  # another team's health body: plain text naming the release
+                body = f"release {version} {'up' if status == 200 else 'down'}\n".encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if replies.plain else "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -57,7 +60,7 @@ def service() -> Iterator[tuple[str, Replies]]:
 
 
 def _probe_until(url: str, count: int, unhealthy: frozenset[str] = frozenset()) -> Probe:
-    probe = Probe(url, unhealthy)
+    probe = Probe(url, unhealthy, frozenset({"v1", "v2"}))
     probe.start()
     deadline = time.monotonic() + 10
     while probe.report.requests < count and time.monotonic() < deadline:
@@ -80,15 +83,20 @@ def test_healthy_answers_are_not_failures(service: tuple[str, Replies]) -> None:
         ([(503, "v1"), (200, "v1")], frozenset({"v2"}), 1, 0),
     ],
 )
+@pytest.mark.parametrize("plain", [False, True], ids=["json", "plain-text"])
 def test_failures_and_deliberate_503s(
     service: tuple[str, Replies],
     answers: list[tuple[int, str]],
     unhealthy: frozenset[str],
     failures: int,
     deliberate: int,
+    plain: bool,
 ) -> None:
+    """Whatever the body's shape, an unhealthy answer is deliberate only if it names the
+    deliberately unhealthy release."""
     url, replies = service
     replies.script = answers
+    replies.plain = plain
     report = _probe_until(url, 10, unhealthy).report
     assert (report.failures, report.expected_unhealthy) == (failures, deliberate)
 

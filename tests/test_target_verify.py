@@ -11,7 +11,7 @@ import pytest
 from runbook.loader import load
 from runbook.model.steps import Expect
 from runbook.verify import build_record
-from steps.runner import expectation_problems
+from runbook.scenarios.runner import expectation_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 17, 15, 0, tzinfo=UTC)

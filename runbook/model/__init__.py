@@ -29,6 +29,7 @@ from runbook.model.reference import (
 from runbook.model.runbook import Runbook, Service
 from runbook.model.runtime import HELPER_FUNCTIONS, RUNTIME_VARIABLES
 from runbook.model.steps import Expect, FileExpectation, OnFailure, Step
+from runbook.model.target import DataHooks, Release, Releases, Target, TargetImage
 
 __all__ = [
     "HELPER_FUNCTIONS",
@@ -41,6 +42,7 @@ __all__ = [
     "Command",
     "CommandGroup",
     "Contact",
+    "DataHooks",
     "DeploymentLog",
     "Direction",
     "Emergency",
@@ -57,10 +59,14 @@ __all__ = [
     "PerformanceTarget",
     "Procedure",
     "ProcedureKind",
+    "Release",
+    "Releases",
     "Runbook",
     "RunsOn",
     "Service",
     "Severity",
     "Stage",
     "Step",
+    "Target",
+    "TargetImage",
 ]

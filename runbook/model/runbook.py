@@ -17,6 +17,7 @@ from runbook.model.reference import (
     PerformanceTarget,
 )
 from runbook.model.steps import Step
+from runbook.model.target import Target
 
 
 class Service(Strict):
@@ -79,6 +80,11 @@ class Runbook(Strict):
         default_factory=dict, description="Useful commands, grouped by tool."
     )
     lint: Lint = Field(default_factory=Lint, description="Lint settings for the whole file.")
+    target: Target | None = Field(
+        None,
+        description="The staging target on which `runbook verify` proves the runbook: the "
+        "team's own image, processes, hooks and the releases the scenarios deploy.",
+    )
 
     def procedure_steps(self, procedure_id: str) -> list[tuple[str, Step]]:
         """The steps of a procedure, in order, resolved from the library."""
@@ -92,6 +98,21 @@ class Runbook(Strict):
             for pid, proc in self.procedures.items()
             if step_id in proc.step_ids or step_id in proc.rollback_steps
         ]
+
+    def chooses_backup(self, procedure_id: str) -> bool:
+        """A rollback with a step that reads a chosen `$BACKUP_FILE` (a restore).
+
+        Its script asks which backup to restore (or takes `--backup` / `--no-db-restore`),
+        and the scenarios prove a restore from a chosen backup.
+        """
+        from runbook.model.procedures import ProcedureKind
+
+        if self.procedures[procedure_id].kind is not ProcedureKind.rollback:
+            return False
+        return any(
+            not step.writes_backup and "BACKUP_FILE" in (step.command or "")
+            for _, step in self.procedure_steps(procedure_id)
+        )
 
     def checklists_in(self, category: str) -> dict[str, Checklist]:
         """The checklists of one category, in file order."""

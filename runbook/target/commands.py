@@ -37,61 +37,96 @@ state_option = click.option(
 )
 
 
-def provision(state_dir: Path, rebuild: bool = False) -> tuple[object, bool]:
+file_argument = click.argument(
+    "file", default="runbook.yaml", type=click.Path(dir_okay=False, path_type=Path)
+)
+
+
+def _definition(file: Path) -> tuple[Any, Any]:
+    from runbook.loader import load
+    from runbook.target import image
+
+    loaded = load(file)
+    return loaded, image.definition(loaded)
+
+
+def provision(file: Path, state_dir: Path, rebuild: bool = False) -> tuple[object, Any]:
     """Start dockerd if needed, build or reuse the image, run a fresh container."""
     from runbook.target import container, daemon, image
 
+    loaded, spec = _definition(file)
     client = daemon.client()
     container.remove(client, state_dir)
-    built = image.ensure_image(client, rebuild=rebuild)
-    return container.start(client, built.tag, state_dir), built.built
+    built = image.ensure_image(client, spec, rebuild=rebuild)
+    shape = container.Shape.of(loaded.runbook)
+    return container.start(client, built.tag, state_dir, shape), built
 
 
 def describe(target: object) -> list[str]:
     """The lines that tell a person how to reach the target."""
-    from runbook.target.container import HOST_ALIASES, Target
+    from runbook.target.container import Target
 
     assert isinstance(target, Target)
+    host = target.hosts[0] if target.hosts else "127.0.0.1"
     return [
         f"container  {target.name} ({target.image})",
-        f"ssh        ssh -F {target.ssh_config} {HOST_ALIASES[0]}   ({target.ssh_endpoint})",
-        f"http       {target.http_url}/health",
+        f"ssh        ssh -F {target.ssh_config} {host}   ({target.ssh_endpoint})",
+        f"http       {target.health_url}",
         f"ssh_config {target.ssh_config}   (RUNBOOK_SSH_CONFIG for the scripts)",
     ]
 
 
+def _built_line(result: Any, took: float | None = None) -> str:
+    what = "built" if result.built else "cached"
+    base = f", base {result.base}{' made with debootstrap' if result.base_built else ''}"
+    timing = f" in {took:.1f} s" if took is not None else ""
+    return f"image {result.tag} {what}{timing}{base if result.built else ''}"
+
+
 @click.group()
 def target() -> None:
-    """The containerized staging target (Docker, ports on 127.0.0.1 only)."""
+    """The team's containerized staging target (Docker, ports on 127.0.0.1 only).
+
+    Built from the runbook's `target:` section: the team's Dockerfile or Debian packages,
+    plus sshd and the deploy users added by the tool.
+    """
 
 
 @target.command()
+@file_argument
 @state_option
 @click.option("--rebuild", is_flag=True, help="Rebuild the image even when it is cached.")
 @handle_errors
-def up(state_dir: Path, rebuild: bool) -> None:
-    """Build (or reuse) the image and start a fresh target; print its endpoints."""
-    started, built = provision(state_dir, rebuild)
-    ok(f"target is up ({'image built' if built else 'cached image'})")
+def up(file: Path, state_dir: Path, rebuild: bool) -> None:
+    """Build (or reuse) the image and start a fresh target; print its endpoints.
+
+    No release is installed: deploy one with the generated scripts
+    (RUNBOOK_SSH_CONFIG pointing at the printed ssh_config).
+    """
+    started, built = provision(file, state_dir, rebuild)
+    for note in built.notes:
+        warn(note)
+    ok(f"target is up ({'image built' if built.built else 'cached image'})")
     for line in describe(started):
         say(line)
 
 
 @target.command()
+@file_argument
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the image is cached.")
 @handle_errors
-def build(rebuild: bool) -> None:
+def build(file: Path, rebuild: bool) -> None:
     """Start dockerd if needed and build (or reuse) the target image; say how long it took."""
     import time
 
     from runbook.target import daemon, image
 
+    _, spec = _definition(file)
     started = time.monotonic()
-    result = image.ensure_image(daemon.client(), rebuild=rebuild)
-    took = time.monotonic() - started
-    what = "built" if result.built else "cached"
-    base = f", base {result.base}{' made with debootstrap' if result.base_built else ''}"
-    ok(f"image {result.tag} {what} in {took:.1f} s{base if result.built else ''}")
+    result = image.ensure_image(daemon.client(), spec, rebuild=rebuild)
+    for note in result.notes:
+        warn(note)
+    ok(_built_line(result, time.monotonic() - started))
 
 
 @target.command()
@@ -123,7 +158,7 @@ def status(state_dir: Path) -> None:
         say(f"target {found.name} is not running (run `runbook target up`)")
         raise SystemExit(1)
     ok(f"target {found.name} is running")
-    health = "ok" if container.healthy(found.http_url) else "FAILING"
-    say(f"health     {health} ({found.http_url}/health)")
+    health = "ok" if container.healthy(found.health_url) else "not answering 200 (no release yet?)"
+    say(f"health     {health} ({found.health_url})")
     for line in describe(found):
         say(line)

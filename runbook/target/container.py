@@ -21,8 +21,6 @@ from typing import Any
 from runbook.errors import TargetError
 
 DEFAULT_STATE_DIR = Path(".runbook/target")
-HOST_ALIASES = ("staging.example.internal", "app.example.internal")
-SSH_USER = "deploy"
 READY_TIMEOUT_S = 90.0
 LABEL = "runbook.target"
 
@@ -38,14 +36,21 @@ class Target:
     http_port: int
     key_file: str
     ssh_config: str
+    hosts: tuple[str, ...] = ()
+    ssh_user: str = ""
+    health_path: str = "/"
 
     @property
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def health_url(self) -> str:
+        return self.http_url + self.health_path
+
+    @property
     def ssh_endpoint(self) -> str:
-        return f"{SSH_USER}@127.0.0.1 -p {self.ssh_port}"
+        return f"{self.ssh_user}@127.0.0.1 -p {self.ssh_port}"
 
 
 def make_key(state_dir: Path) -> tuple[Path, str]:
@@ -65,25 +70,49 @@ def make_key(state_dir: Path) -> tuple[Path, str]:
     return key, key.with_suffix(".pub").read_text(encoding="utf-8").strip()
 
 
-def ssh_config_text(ssh_port: int, key_file: Path) -> str:
-    """Host aliases of both environments pointing at the published SSH port."""
-    return (
-        "# Written by `runbook target up`: the staging target's SSH, published on 127.0.0.1.\n"
-        f"Host {' '.join(HOST_ALIASES)}\n"
-        "  HostName 127.0.0.1\n"
-        f"  Port {ssh_port}\n"
-        f"  User {SSH_USER}\n"
-        f"  IdentityFile {key_file}\n"
-        "  IdentitiesOnly yes\n"
-        "  StrictHostKeyChecking no\n"
-        "  UserKnownHostsFile /dev/null\n"
-        "  LogLevel ERROR\n"
-        "  ConnectTimeout 10\n"
-    )
+def ssh_config_text(ssh_port: int, key_file: Path, hosts: dict[str, str]) -> str:
+    """Every environment's host name, as an alias of the published SSH port, with its user."""
+    blocks = ["# Written by runbook: the staging target's SSH, published on 127.0.0.1.\n"]
+    for host, user in hosts.items():
+        blocks.append(
+            f"Host {host}\n"
+            "  HostName 127.0.0.1\n"
+            f"  Port {ssh_port}\n"
+            f"  User {user}\n"
+            f"  IdentityFile {key_file}\n"
+            "  IdentitiesOnly yes\n"
+            "  StrictHostKeyChecking no\n"
+            "  UserKnownHostsFile /dev/null\n"
+            "  LogLevel ERROR\n"
+            "  ConnectTimeout 10\n"
+        )
+    return "".join(blocks)
 
 
-def start(client: Any, image: str, state_dir: Path) -> Target:
-    """Run a new target container from ``image`` and wait until it serves."""
+@dataclass(frozen=True)
+class Shape:
+    """What the runbook says of the target's outside: host names, users, ports, health."""
+
+    hosts: dict[str, str]  # environment host -> its SSH user
+    http_port: int
+    health_path: str
+    ready_timeout: float = READY_TIMEOUT_S
+
+    @classmethod
+    def of(cls, rb: Any) -> Shape:
+        if rb.target is None:
+            raise TargetError("the runbook declares no `target:`")
+        first = next(iter(rb.environments.values()))
+        hosts = {env.host: env.ssh_user for env in rb.environments.values()}
+        return cls(hosts, rb.target.http_port, first.health_path, float(rb.target.ready_timeout))
+
+    @property
+    def ssh_user(self) -> str:
+        return next(iter(self.hosts.values()))
+
+
+def start(client: Any, image: str, state_dir: Path, shape: Shape) -> Target:
+    """Run a new target container from ``image`` and wait until sshd greets."""
     state_dir = state_dir.resolve()
     remove_orphans(client)
     key, public = make_key(state_dir)
@@ -91,9 +120,9 @@ def start(client: Any, image: str, state_dir: Path) -> Target:
         container = client.containers.run(
             image,
             detach=True,
-            hostname="staging",
+            hostname=next(iter(shape.hosts)).split(".")[0][:63],
             environment={"AUTHORIZED_KEY": public},
-            ports={"22/tcp": ("127.0.0.1", None), "80/tcp": ("127.0.0.1", None)},
+            ports={"22/tcp": ("127.0.0.1", None), f"{shape.http_port}/tcp": ("127.0.0.1", None)},
             labels={LABEL: str(state_dir)},
             name=f"runbook-target-{os.getpid()}-{int(time.time())}",
         )
@@ -101,27 +130,51 @@ def start(client: Any, image: str, state_dir: Path) -> Target:
         raise TargetError(f"cannot start the target container: {exc}") from None
     container.reload()
     ports = container.attrs["NetworkSettings"]["Ports"]
-    ssh_port, http_port = (int(ports[p][0]["HostPort"]) for p in ("22/tcp", "80/tcp"))
+    ssh_port, http_port = (
+        int(ports[p][0]["HostPort"]) for p in ("22/tcp", f"{shape.http_port}/tcp")
+    )
     config = state_dir / "ssh_config"
-    config.write_text(ssh_config_text(ssh_port, key), encoding="utf-8")
-    target = Target(container.id, container.name, image, ssh_port, http_port, str(key), str(config))
+    config.write_text(ssh_config_text(ssh_port, key, shape.hosts), encoding="utf-8")
+    target = Target(
+        container.id,
+        container.name,
+        image,
+        ssh_port,
+        http_port,
+        str(key),
+        str(config),
+        tuple(shape.hosts),
+        shape.ssh_user,
+        shape.health_path,
+    )
     (state_dir / "target.json").write_text(json.dumps(asdict(target), indent=2), encoding="utf-8")
-    wait_ready(client, target)
+    wait_ready(client, target, shape.ready_timeout)
     return target
 
 
 def wait_ready(client: Any, target: Target, timeout: float = READY_TIMEOUT_S) -> None:
-    """Until sshd greets and nginx answers /health with 200, or say why not."""
+    """Until sshd greets and the team's start has run, or say why not.
+
+    The service itself answers only once a release is installed: the harness waits for
+    ``health_path`` after each install, and `runbook target up` after the first one.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         container = client.containers.get(target.container_id)
         if container.status == "exited":
             logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
             raise TargetError(f"the target container exited during start: {logs}")
-        if _ssh_greets(target.ssh_port) and healthy(target.http_url):
+        if _ssh_greets(target.ssh_port) and _started(container):
             return
         time.sleep(0.3)
     raise TargetError(f"the target did not become ready within {timeout:.0f} s")
+
+
+def _started(container: Any) -> bool:
+    from runbook.target.layer import STARTED_MARKER
+
+    code, _ = container.exec_run(["test", "-e", STARTED_MARKER])
+    return bool(code == 0)
 
 
 def _ssh_greets(port: int) -> bool:
@@ -132,10 +185,10 @@ def _ssh_greets(port: int) -> bool:
         return False
 
 
-def healthy(base_url: str) -> bool:
-    """Whether the service answers /health with 200 through the published HTTP port."""
+def healthy(url: str) -> bool:
+    """Whether the service answers ``url`` with 200 through the published HTTP port."""
     try:
-        with urllib.request.urlopen(base_url + "/health", timeout=2) as reply:
+        with urllib.request.urlopen(url, timeout=2) as reply:
             return bool(reply.status == 200)
     except OSError:
         return False
@@ -145,6 +198,7 @@ def load(state_dir: Path) -> Target | None:
     """The target recorded in the state directory, if any."""
     try:
         data = json.loads((state_dir / "target.json").read_text(encoding="utf-8"))
+        data["hosts"] = tuple(data.get("hosts", ()))
         return Target(**data)
     except (OSError, ValueError, TypeError):
         return None

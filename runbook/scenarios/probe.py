@@ -1,8 +1,9 @@
 """A health probe that keeps requesting the service while a deploy or rollback runs.
 
-Zero downtime is a measured count: every request that does not come back healthy is a
-failure, except 503 answers from a release the scenario deliberately made unhealthy (that
-release's own health check is what triggers the automatic rollback).
+Zero downtime is a measured count: every request that does not come back with 200 is a
+failure, except answers whose body names a release the scenario deliberately made unhealthy
+(that release's own health check is what triggers the automatic rollback). The body's shape
+is the team's; the contract is only that the health body names the running version.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+
+from runbook.scenarios.control import names_version
 
 MAX_REQUESTS = 20_000
 MAX_SECONDS = 120.0
@@ -42,10 +45,16 @@ class ProbeReport:
 class Probe(threading.Thread):
     """Requests ``url`` in a loop until stopped, ``MAX_REQUESTS`` or ``MAX_SECONDS``."""
 
-    def __init__(self, url: str, unhealthy_versions: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        url: str,
+        unhealthy_versions: frozenset[str] = frozenset(),
+        known_versions: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(daemon=True)
         self.url = url
         self.unhealthy = unhealthy_versions
+        self.known = known_versions | unhealthy_versions
         self.report = ProbeReport()
         self._stop_event = threading.Event()
 
@@ -67,22 +76,18 @@ class Probe(threading.Thread):
         report.requests += 1
         try:
             reply = client.get(self.url)
-            body = (
-                reply.json()
-                if reply.headers.get("content-type", "").startswith("application/json")
-                else {}
-            )
-        except (httpx.HTTPError, ValueError) as exc:
+            body = reply.text
+        except httpx.HTTPError as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             return
-        version = str(body.get("version", "?"))
-        report.versions[version] += 1
-        if reply.status_code == 200 and body.get("status") == "ok":
+        named = sorted(v for v in self.known if names_version(body, v))
+        report.versions[named[-1] if named else "?"] += 1
+        if reply.status_code == 200:
             return
-        if reply.status_code == 503 and version in self.unhealthy:
+        if any(v in self.unhealthy for v in named):
             report.expected_unhealthy += 1
             return
-        self._fail(f"{reply.status_code} {reply.text[:120]}")
+        self._fail(f"{reply.status_code} {body[:120]}")
 
     def _fail(self, what: str) -> None:
         self.report.failures += 1

@@ -8,18 +8,23 @@ target's ssh_config, no terminal (so only ``--yes`` confirms), ``NO_COLOR`` and 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
+import select
 import shlex
 import signal
 import subprocess
 import tempfile
+import termios
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from steps.probe import Probe, ProbeReport
+from runbook.scenarios.probe import Probe, ProbeReport
 
 TIMEOUT_S = 600
 
@@ -94,13 +99,107 @@ class Runner:
         return Started(command, self.procedures[argv[0]], process, log_dir, time.monotonic())
 
     def run(
-        self, command: str, probe_url: str | None = None, unhealthy: frozenset[str] = frozenset()
+        self,
+        command: str,
+        probe_url: str | None = None,
+        unhealthy: frozenset[str] = frozenset(),
+        known: frozenset[str] = frozenset(),
     ) -> ScriptRun:
-        """Run to completion; with ``probe_url``, probe /health the whole time."""
-        probe = Probe(probe_url, unhealthy) if probe_url else None
+        """Run to completion; with ``probe_url``, probe the health path the whole time."""
+        probe = Probe(probe_url, unhealthy, known) if probe_url else None
         if probe:
             probe.start()
         return self.start(command).finish(probe)
+
+
+    def run_on_terminal(
+        self, command: str, answer: Callable[[str], str], probe_url: str | None = None
+    ) -> ScriptRun:
+        """Run with a pseudo-terminal, answering each question with ``answer(question)``.
+
+        The scripts read confirmations from /dev/tty; here the terminal is a pty whose
+        output is scanned for a question and ``answer`` gives the text typed back.
+        """
+        argv = shlex.split(command)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
+        env = {
+            **os.environ,
+            "RUNBOOK_SSH_CONFIG": self.ssh_config,
+            "RUNBOOK_LOG_DIR": str(log_dir),
+            "NO_COLOR": "1",
+        }
+        leader, follower = pty.openpty()
+
+        def become_terminal_session() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        started = time.monotonic()
+        probe = Probe(probe_url) if probe_url else None
+        if probe:
+            probe.start()
+        process = subprocess.Popen(
+            ["bash", str(self.scripts_dir / argv[0]), *argv[1:]],
+            cwd=self.checkout,
+            env=env,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            preexec_fn=become_terminal_session,
+        )
+        os.close(follower)
+        output = _converse(leader, process, answer, started + TIMEOUT_S)
+        os.close(leader)
+        run = Started(command, self.procedures[argv[0]], process, log_dir, started)  # type: ignore[arg-type]
+        return ScriptRun(
+            command,
+            run.procedure,
+            process.wait(),
+            output,
+            time.monotonic() - started,
+            run.read_log(),
+            probe.stop() if probe else None,
+        )
+
+
+QUESTION_ENDS = ("[type yes to continue]", "Restore which backup?")
+
+
+def _converse(
+    leader: int, process: subprocess.Popen[Any], answer: Callable[[str], str], deadline: float
+) -> str:
+    """Read the pty until the script ends, typing an answer after each question."""
+    text, answered = "", 0
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            text += chunk.decode(errors="replace")
+            asked = [i for end in QUESTION_ENDS for i in _all(text, end)]
+            for position in sorted(asked)[answered:]:
+                question = text[:position].rsplit("\n", 1)[-1] + text[position:].split("\n")[0]
+                os.write(leader, (answer(question.strip()) + "\n").encode())
+                answered += 1
+        elif process.poll() is not None:
+            break
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return text.replace("\r\n", "\n")
+
+
+def _all(text: str, needle: str) -> list[int]:
+    found, start = [], 0
+    while (index := text.find(needle, start)) >= 0:
+        found.append(index)
+        start = index + 1
+    return found
 
 
 @dataclass

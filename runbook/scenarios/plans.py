@@ -1,13 +1,14 @@
 """What the target and the checkout look like before a procedure's steps run on their own.
 
-A deploy starts from v1.0.0 serving and ships v1.0.1 (which brings migration 002); a
-rollback starts from v1.0.1 serving, with v1.0.0 still on the host and a backup made while
-v1.0.0 served, and goes back to v1.0.0. The plan follows from the procedure's kind and its
-environment, so a new procedure in the runbook gets a sensible plan without code here.
+A deploy starts from the baseline release serving and ships the newest; a rollback starts
+from the newest serving, with the baseline still on the host and a backup made while the
+baseline served, and goes back to the baseline. The plan follows from the procedure's kind,
+its environment and the runbook's releases, so a new procedure needs no code here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,8 +16,7 @@ from runbook.loader import LoadedRunbook
 from runbook.model import ProcedureKind
 from scripts_gen import runtime_variables
 
-OLD, NEW = "v1.0.0", "v1.0.1"
-CHOSEN_BACKUP = "chosen-before-v1.0.1.dump"
+CHOSEN_BACKUP = "runbook-chosen-backup"
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,26 @@ class Plan:
         return runtime_variables(loaded, procedure, self.version, self.previous, stamp, chosen)
 
 
+def backup_name(loaded: LoadedRunbook) -> str:
+    """A backup file name as the runbook names its backups (its suffix), for a chosen restore."""
+    return CHOSEN_BACKUP + ".dump"
+
+
 def plan_for(loaded: LoadedRunbook, procedure: str) -> Plan:
     rb = loaded.runbook
+    assert rb.target is not None
+    old, new = rb.target.releases.baseline, rb.target.releases.newest
     proc = rb.procedures[procedure]
     branch = rb.environments[proc.environment].branch or "main"
     if proc.kind is ProcedureKind.deploy:
-        return Plan(branch, (OLD,), NEW, OLD, None)
-    return Plan(branch, (OLD, NEW), OLD, NEW, CHOSEN_BACKUP)
+        return Plan(branch, (old,), new, old, None)
+    return Plan(branch, (old, new), old, new, backup_name(loaded))
+
+
+def next_version(tag: str) -> str:
+    """A version after ``tag`` that no release has: its last number plus 1000."""
+    numbers = list(re.finditer(r"[0-9]+", tag))
+    if not numbers:
+        return tag + "-next"
+    last = numbers[-1]
+    return tag[: last.start()] + str(int(last.group()) + 1000) + tag[last.end() :]

@@ -1,1 +1,0 @@
-"""pytest-bdd step definitions: the runbook's promises in specs/, run against the target."""
