@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 836ab3c363d8acc34c327f9a0e831ae7bb12f36bb1a23d8e322871315a1d6aa1)
+# Source:     runbook.yaml (sha256 c841025537d01df4ba453fdec0374350908007a79340bcd6e16d3b3250a364e7)
 # Procedure:  deploy-staging
 # Regenerate: runbook build
 # Help:       deploy-staging.sh --help

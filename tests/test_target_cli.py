@@ -43,18 +43,31 @@ def test_up_without_docker_is_one_line_and_exit_2(
     assert "Traceback" not in result.output
 
 
-def test_ssh_config_maps_both_hosts_to_loopback(tmp_path: Path) -> None:
-    text = container.ssh_config_text(40022, tmp_path / "id_ed25519")
-    assert "Host staging.example.internal app.example.internal\n" in text
-    for line in (
-        "HostName 127.0.0.1",
-        "Port 40022",
-        "User deploy",
-        "StrictHostKeyChecking no",
-        "UserKnownHostsFile /dev/null",
-        f"IdentityFile {tmp_path / 'id_ed25519'}",
-    ):
-        assert f"  {line}\n" in text
+def test_ssh_config_maps_every_environment_host_to_loopback(tmp_path: Path) -> None:
+    hosts = {"shop-staging.internal": "shop", "shop.internal": "release"}
+    text = container.ssh_config_text(40022, tmp_path / "id_ed25519", hosts)
+    blocks = text.split("Host ")[1:]
+    assert [b.splitlines()[0] for b in blocks] == list(hosts)
+    for block, user in zip(blocks, hosts.values(), strict=True):
+        for line in (
+            "HostName 127.0.0.1",
+            "Port 40022",
+            f"User {user}",
+            "StrictHostKeyChecking no",
+            "UserKnownHostsFile /dev/null",
+            f"IdentityFile {tmp_path / 'id_ed25519'}",
+        ):
+            assert f"  {line}\n" in block
+
+
+def test_the_shape_of_the_target_comes_from_the_runbook() -> None:
+    from runbook.loader import load
+
+    rb = load(Path(__file__).resolve().parent.parent / "runbook.yaml").runbook
+    shape = container.Shape.of(rb)
+    assert shape.hosts == {env.host: env.ssh_user for env in rb.environments.values()}
+    assert rb.target is not None and shape.http_port == rb.target.http_port
+    assert shape.health_path == next(iter(rb.environments.values())).health_path
 
 
 def test_key_pair_is_fresh_per_run(tmp_path: Path) -> None:
@@ -97,12 +110,24 @@ def test_verify_without_docker_is_one_line_and_writes_nothing(
     import shutil
 
     _no_docker(monkeypatch)
+    root = Path(__file__).resolve().parent.parent
     runbook = tmp_path / "runbook.yaml"
-    shutil.copy(Path(__file__).resolve().parent.parent / "runbook.yaml", runbook)
+    shutil.copy(root / "runbook.yaml", runbook)
+    shutil.copytree(root / "example", tmp_path / "example")
     result = CliRunner().invoke(main, ["verify", str(runbook)])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "dockerd" in result.output
     assert not (tmp_path / "verification.json").exists()
+
+
+def test_verify_of_a_runbook_whose_dockerfile_is_missing_is_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    runbook = tmp_path / "runbook.yaml"
+    shutil.copy(Path(__file__).resolve().parent.parent / "runbook.yaml", runbook)
+    result = CliRunner().invoke(main, ["verify", str(runbook)])
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0
+    assert "target.image.dockerfile" in result.output and "does not exist" in result.output
 
 
 def test_verify_of_an_unusable_runbook_is_exit_2(tmp_path: Path) -> None:

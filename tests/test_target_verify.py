@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
+from test_scripts_support import loaded_from
 
 from runbook.loader import load
 from runbook.model.steps import Expect
-from runbook.verify import build_record
+from runbook.scenarios.derive import features
 from runbook.scenarios.runner import expectation_problems
+from runbook.verify import build_record
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 17, 15, 0, tzinfo=UTC)
@@ -88,8 +91,7 @@ def test_pytest_failure_without_records_fails_the_run() -> None:
     assert build_record("abc", ["p"], [], NOW, NOW, exit_code=2).outcome == "failed"
 
 
-def _examples(feature: str) -> set[str]:
-    text = (ROOT / "specs" / feature).read_text(encoding="utf-8")
+def _examples(text: str) -> set[str]:
     table = text.split("Examples:", 1)[1]
     return set(re.findall(r"^\s*\|\s*([a-z0-9-]+)\s*\|\s*$", table, re.M)) - {
         "procedure",
@@ -97,18 +99,115 @@ def _examples(feature: str) -> set[str]:
     }
 
 
+@pytest.fixture(scope="module")
+def derived() -> dict[str, str]:
+    return features(load(ROOT / "runbook.yaml"))
+
+
 @pytest.mark.parametrize(
     ("feature", "section"),
     [("steps_alone.feature", "procedures"), ("emergencies.feature", "emergencies")],
 )
-def test_specs_cover_every_procedure_and_emergency(feature: str, section: str) -> None:
-    """A procedure or emergency added to the runbook must get its scenario too."""
+def test_derived_scenarios_cover_every_procedure_and_emergency(
+    derived: dict[str, str], feature: str, section: str
+) -> None:
+    """A procedure or emergency added to the runbook gets its scenario with no code."""
     runbook = load(ROOT / "runbook.yaml").runbook
-    assert _examples(feature) == set(getattr(runbook, section))
+    assert _examples(derived[feature]) == set(getattr(runbook, section))
 
 
-def test_every_script_has_an_end_to_end_scenario() -> None:
+def test_every_procedure_has_an_end_to_end_scenario_under_the_probe(
+    derived: dict[str, str],
+) -> None:
     runbook = load(ROOT / "runbook.yaml").runbook
-    specs = " ".join(p.read_text(encoding="utf-8") for p in (ROOT / "specs").glob("*.feature"))
-    for procedure in runbook.procedures.values():
-        assert f'runs "{procedure.script}' in specs, procedure.script
+    for pid in runbook.procedures:
+        text = derived[f"{pid}.feature"]
+        assert f"When the release engineer runs {pid} while the probe watches" in text
+        assert "And the probe saw no failed request" in text
+
+
+def test_every_confirmation_is_declined_in_a_scenario(derived: dict[str, str]) -> None:
+    runbook = load(ROOT / "runbook.yaml").runbook
+    for pid, proc in runbook.procedures.items():
+        for step_id in proc.step_ids:
+            if runbook.steps[step_id].confirm:
+                assert f'declines "{step_id}"' in derived[f"{pid}.feature"], (pid, step_id)
+
+
+@pytest.mark.parametrize(
+    ("pid", "expected"),
+    [
+        (
+            "deploy-staging",
+            [
+                "rolls an unhealthy release back",
+                "refuses from another branch",
+                "holds the deploy lock",
+                "killed deploy-staging is taken over",
+            ],
+        ),
+        (
+            "deploy-production",
+            [
+                "refuses without a version",
+                "refuses the untagged version v1.0.1001",
+                "refuses without a terminal",
+                "refuses from another branch",
+            ],
+        ),
+        (
+            "rollback-production",
+            ["restores a chosen backup", 'the mark "written after the backup" is not in'],
+        ),
+    ],
+)
+def test_the_runbook_implies_its_refusals_rollbacks_and_locks(
+    derived: dict[str, str], pid: str, expected: list[str]
+) -> None:
+    for phrase in expected:
+        assert phrase in derived[f"{pid}.feature"], phrase
+
+
+def test_derived_scenarios_name_no_project_of_their_own() -> None:
+    """The derived text comes from the runbook: another runbook, other names."""
+    data = yaml.safe_load((ROOT / "runbook.yaml").read_text(encoding="utf-8"))
+    data["target"]["releases"]["versions"] = [{"tag": "2.0.0"}, {"tag": "2.1.0"}]
+    for env in data["environments"].values():
+        env["tag_pattern"] = "^[0-9]+\\.[0-9]+\\.[0-9]+$"
+    text = "\n".join(features(loaded_from(data)).values())
+    assert "v1.0" not in text and "2.1.1000" in text
+
+
+def test_every_phrase_of_the_derived_scenarios_has_a_step_definition(
+    derived: dict[str, str], tmp_path: Path
+) -> None:
+    """pytest-bdd binds every step of every derived feature to the shipped vocabulary."""
+    import subprocess
+    import sys
+
+    from runbook.verify import prepare
+
+    suite = prepare(load(ROOT / "runbook.yaml"), tmp_path / "suite")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite),
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(suite),
+            "-c",
+            str(suite / "pytest.ini"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    collected = [line for line in done.stdout.splitlines() if "::" in line]
+    assert len(collected) >= sum(text.count("Scenario") for text in derived.values()) - 5

@@ -23,7 +23,6 @@ PACKAGE_PATTERN = r"^[a-z0-9][a-z0-9+.-]+$"
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$"
 
 
-
 def _inside(value: str) -> str:
     if ".." in value.split("/"):
         raise ValueError("a path may not climb out with `..`")
@@ -71,12 +70,12 @@ class TargetImage(Strict):
     context: RelativePath | None = Field(
         None, description="Build context of `dockerfile`; default: the Dockerfile's directory."
     )
-    packages: list[
-        Annotated[str, StringConstraints(pattern=PACKAGE_PATTERN, max_length=100)]
-    ] = Field(
-        default_factory=list,
-        max_length=500,
-        description="Debian packages installed on the tool's bookworm base (without `dockerfile`).",
+    packages: list[Annotated[str, StringConstraints(pattern=PACKAGE_PATTERN, max_length=100)]] = (
+        Field(
+            default_factory=list,
+            max_length=500,
+            description="Debian packages installed on the tool's bookworm base (without `dockerfile`).",
+        )
     )
     files: dict[RelativePath, ImagePath] = Field(
         default_factory=dict,

@@ -67,9 +67,7 @@ class Checkout:
         for old in self.path.iterdir():
             if old.name != ".git":
                 shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
-        shutil.copytree(
-            source, self.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIP)
-        )
+        shutil.copytree(source, self.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIP))
 
     def apply(self, change: ReleaseChange) -> None:
         """Write the change's files and remove the paths it does without."""

@@ -32,7 +32,7 @@ WIPE = (
 SWITCH = (
     'ln -sfn "$RELEASE_DIR" "$DEPLOY_PATH/current.next" && '
     'mv -T "$DEPLOY_PATH/current.next" "$DEPLOY_PATH/current"\n'
-    "printf '%s %s %s\\n' \"$(date -u +%Y%m%d-%H%M%S)\" \"$VERSION\" \"$ENVIRONMENT\" "
+    'printf \'%s %s %s\\n\' "$(date -u +%Y%m%d-%H%M%S)" "$VERSION" "$ENVIRONMENT" '
     '>> "$DEPLOY_PATH/revisions.log"\n'
 )
 

@@ -27,7 +27,11 @@ def features(loaded: LoadedRunbook) -> dict[str, str]:
     header = HEADER.format(source=loaded.path.name)
     out: dict[str, str] = {}
     first_deploy = next(
-        (p for p, proc in rb.procedures.items() if proc.kind is ProcedureKind.deploy and proc.script),
+        (
+            p
+            for p, proc in rb.procedures.items()
+            if proc.kind is ProcedureKind.deploy and proc.script
+        ),
         None,
     )
     for pid, proc in rb.procedures.items():
@@ -45,33 +49,37 @@ def features(loaded: LoadedRunbook) -> dict[str, str]:
     out["steps_alone.feature"] = header + _feature(
         "Every documented step works on its own",
         "Run on its own, in its page's order, each step meets its documented expectation.",
-        [_outline(
-            "The steps of <procedure> meet their expectations when run one by one",
-            [
-                "Given the target is prepared for <procedure>",
-                "When each step of <procedure> is run on its own, as its page shows it",
-                "Then every step of <procedure> meets its documented expectation",
-            ],
-            "procedure",
-            scripted,
-        )],
+        [
+            _outline(
+                "The steps of <procedure> meet their expectations when run one by one",
+                [
+                    "Given the target is prepared for <procedure>",
+                    "When each step of <procedure> is run on its own, as its page shows it",
+                    "Then every step of <procedure> meets its documented expectation",
+                ],
+                "procedure",
+                scripted,
+            )
+        ],
     )
     emergencies = [eid for eid, e in rb.emergencies.items() if e.diagnosis]
     if emergencies and first_deploy:
         out["emergencies.feature"] = header + _feature(
             "The emergency procedures' diagnosis commands work on the target",
             "Each runs as the deploy user and tells something.",
-            [_outline(
-                "The diagnosis commands of <emergency> run on the target",
-                [
-                    f"Given the target of {first_deploy} serves the baseline release",
-                    "When the on-call engineer runs each diagnosis command of <emergency> "
-                    "on the target",
-                    "Then every diagnosis command exits with code 0 and prints a result",
-                ],
-                "emergency",
-                emergencies,
-            )],
+            [
+                _outline(
+                    "The diagnosis commands of <emergency> run on the target",
+                    [
+                        f"Given the target of {first_deploy} serves the baseline release",
+                        "When the on-call engineer runs each diagnosis command of <emergency> "
+                        "on the target",
+                        "Then every diagnosis command exits with code 0 and prints a result",
+                    ],
+                    "emergency",
+                    emergencies,
+                )
+            ],
         )
     return out
 
@@ -135,20 +143,30 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
     out = [
         _scenario(
             f"{pid} ships the newest release with no failed request",
-            [*start, f"When the release engineer runs {pid} while the probe watches", *checks,
-             "And the probe saw no failed request"],
+            [
+                *start,
+                f"When the release engineer runs {pid} while the probe watches",
+                *checks,
+                "And the probe saw no failed request",
+            ],
         )
     ]
     if proc.rollback_steps:
-        out.append(_scenario(
-            f"{pid} rolls an unhealthy release back by itself",
-            [*start, "And the checkout has a release that fails its health check",
-             f"When the release engineer runs {pid} while the probe watches",
-             "Then the script exits with code 1", "And the baseline release serves again",
-             "And the deploy lock is released",
-             f"And the log shows the rollback steps of {pid} ran",
-             "And the probe saw no failed request besides the unhealthy release's own answers"],
-        ))
+        out.append(
+            _scenario(
+                f"{pid} rolls an unhealthy release back by itself",
+                [
+                    *start,
+                    "And the checkout has a release that fails its health check",
+                    f"When the release engineer runs {pid} while the probe watches",
+                    "Then the script exits with code 1",
+                    "And the baseline release serves again",
+                    "And the deploy lock is released",
+                    f"And the log shows the rollback steps of {pid} ran",
+                    "And the probe saw no failed request besides the unhealthy release's own answers",
+                ],
+            )
+        )
     version = f"{newest} " if proc.version_required else ""
     refusals: list[tuple[str, list[str], str]] = []
     if _confirmations(rb, proc):
@@ -160,55 +178,87 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
         if re.search(env.tag_pattern, untagged):
             refusals.append((f"the untagged version {untagged}", [], f"--yes {untagged}"))
     if env.branch:
-        refusals.append(("from another branch", ["And the checkout is on another branch"],
-                         f"{version}--yes"))
+        refusals.append(
+            ("from another branch", ["And the checkout is on another branch"], f"{version}--yes")
+        )
     for what, extra, args in refusals:
         steps = [*start, *extra]
-        run = f'When the release engineer runs {pid} with "{args}"' if args else (
-            f'When the release engineer runs {pid} with ""'
+        run = (
+            f'When the release engineer runs {pid} with "{args}"'
+            if args
+            else (f'When the release engineer runs {pid} with ""')
         )
-        out.append(_scenario(
-            f"{pid} refuses {what}",
-            [*steps, run, "Then the script exits with code 2", "And nothing changed on the target"],
-        ))
+        out.append(
+            _scenario(
+                f"{pid} refuses {what}",
+                [
+                    *steps,
+                    run,
+                    "Then the script exits with code 2",
+                    "And nothing changed on the target",
+                ],
+            )
+        )
     for step_id in _confirmations(rb, proc):
         out.append(_declined(rb, pid, proc, step_id, start, "the newest release serves"))
     if locks:
-        out.append(_scenario(
-            f"A second {pid} is refused while the first holds the deploy lock",
-            [*start, f"And {pid} is running and holds the deploy lock",
-             f"When the release engineer runs {pid} while the probe watches",
-             "Then the script exits with code 2", "And the output says the deploy lock is held",
-             "And the run that held the lock finishes with code 0",
-             "And the probe saw no failed request"],
-        ))
-        out.append(_scenario(
-            f"A deploy lock left by a killed {pid} is taken over",
-            [*start, f"And {pid} was killed while it held the deploy lock",
-             f"When the release engineer runs {pid} while the probe watches",
-             "Then the script exits with code 0",
-             "And the output warns that the stale lock was taken over",
-             "And the newest release serves", "And the deploy lock is released",
-             "And the probe saw no failed request"],
-        ))
+        out.append(
+            _scenario(
+                f"A second {pid} is refused while the first holds the deploy lock",
+                [
+                    *start,
+                    f"And {pid} is running and holds the deploy lock",
+                    f"When the release engineer runs {pid} while the probe watches",
+                    "Then the script exits with code 2",
+                    "And the output says the deploy lock is held",
+                    "And the run that held the lock finishes with code 0",
+                    "And the probe saw no failed request",
+                ],
+            )
+        )
+        out.append(
+            _scenario(
+                f"A deploy lock left by a killed {pid} is taken over",
+                [
+                    *start,
+                    f"And {pid} was killed while it held the deploy lock",
+                    f"When the release engineer runs {pid} while the probe watches",
+                    "Then the script exits with code 0",
+                    "And the output warns that the stale lock was taken over",
+                    "And the newest release serves",
+                    "And the deploy lock is released",
+                    "And the probe saw no failed request",
+                ],
+            )
+        )
     return out
 
 
 def _declined(
-    rb: Runbook, pid: str, proc: Procedure, step_id: str, start: list[str], done: str,
+    rb: Runbook,
+    pid: str,
+    proc: Procedure,
+    step_id: str,
+    start: list[str],
+    done: str,
     args: str = "",
 ) -> str:
     step = rb.steps[step_id]
     with_args = f' with "{args}"' if args else ""
     run = f'When the release engineer runs {pid} on a terminal and declines "{step_id}"{with_args}'
     if step.command:  # a step with a command is skipped and the run goes on
-        checks = ["Then the script exits with code 0", f"And the step {step_id} was skipped",
-                  f"And {done}"]
+        checks = [
+            "Then the script exits with code 0",
+            f"And the step {step_id} was skipped",
+            f"And {done}",
+        ]
     elif _after_point(proc, step_id):
         checks = ["Then the script exits with code 1", "And the baseline release serves again"]
     else:
-        checks = ["Then the script exits with code 2",
-                  "And nothing changed on the target but its backups"]
+        checks = [
+            "Then the script exits with code 2",
+            "And nothing changed on the target but its backups",
+        ]
     return _scenario(
         f"{pid} stops or skips as documented when {step_id} is not confirmed",
         [*start, run, *checks, "And the deploy lock is released"],
@@ -226,13 +276,20 @@ def _rollback(loaded: LoadedRunbook, pid: str, proc: Procedure) -> list[str]:
         "And the newest release was deployed after it",
         f"And the checkout is on the branch of {pid}",
     ]
-    out = [_scenario(
-        f"{pid} goes back to the baseline release with no failed request",
-        [*served, f"When the release engineer runs {pid} while the probe watches",
-         "Then the script exits with code 0", "And the baseline release serves again",
-         f"And the steps ran in the documented order of {pid}",
-         "And the deploy lock is released", "And the probe saw no failed request"],
-    )]
+    out = [
+        _scenario(
+            f"{pid} goes back to the baseline release with no failed request",
+            [
+                *served,
+                f"When the release engineer runs {pid} while the probe watches",
+                "Then the script exits with code 0",
+                "And the baseline release serves again",
+                f"And the steps ran in the documented order of {pid}",
+                "And the deploy lock is released",
+                "And the probe saw no failed request",
+            ],
+        )
+    ]
     if chooses:
         steps = [f"Given the target of {pid} serves the baseline release"]
         if data:
@@ -251,24 +308,37 @@ def _rollback(loaded: LoadedRunbook, pid: str, proc: Procedure) -> list[str]:
             "And the baseline release serves again",
         ]
         if data:
-            steps += ['And the mark "written before the backup" is in the service\'s data',
-                      'And the mark "written after the backup" is not in the service\'s data']
+            steps += [
+                'And the mark "written before the backup" is in the service\'s data',
+                'And the mark "written after the backup" is not in the service\'s data',
+            ]
         steps += ["And a backup was made by the run", "And the probe saw no failed request"]
         out.append(_scenario(f"{pid} restores a chosen backup", steps))
     confirmations = _confirmations(rb, proc)
     if confirmations:
         no_yes = "--no-db-restore" if chooses else ""
-        out.append(_scenario(
-            f"{pid} refuses without a terminal and without --yes",
-            [*served, f'When the release engineer runs {pid} with "{no_yes}"',
-             "Then the script exits with code 2", "And nothing changed on the target"],
-        ))
+        out.append(
+            _scenario(
+                f"{pid} refuses without a terminal and without --yes",
+                [
+                    *served,
+                    f'When the release engineer runs {pid} with "{no_yes}"',
+                    "Then the script exits with code 2",
+                    "And nothing changed on the target",
+                ],
+            )
+        )
     declined_start = list(served)
     args = ""
     if chooses:
-        declined_start.insert(1, f'And a backup named "{backup}" is made by the runbook\'s backup step')
+        declined_start.insert(
+            1, f'And a backup named "{backup}" is made by the runbook\'s backup step'
+        )
         args = f"--backup {backup}"
     for step_id in confirmations:
-        out.append(_declined(rb, pid, proc, step_id, declined_start,
-                             "the baseline release serves again", args))
+        out.append(
+            _declined(
+                rb, pid, proc, step_id, declined_start, "the baseline release serves again", args
+            )
+        )
     return out

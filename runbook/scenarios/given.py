@@ -105,7 +105,9 @@ def backup_made(world: World, name: str, ssh: object) -> None:
     values = runtime_variables(world.loaded, procedure, baseline, baseline, stamp)
     chosen = f"{values['BACKUP_DIR']}/{name}"
     values = runtime_variables(world.loaded, procedure, baseline, baseline, stamp, chosen)
-    ctx = StepContext(world.loaded, procedure, values, world.repo.path, ssh, world.target.ssh_config)
+    ctx = StepContext(
+        world.loaded, procedure, values, world.repo.path, ssh, world.target.ssh_config
+    )
     result = run_step(ctx, step_id)
     assert result.outcome == "passed", f"backup step {step_id}: {result.problems} {result.output}"
     world.remember_state()

@@ -111,7 +111,6 @@ class Runner:
             probe.start()
         return self.start(command).finish(probe)
 
-
     def run_on_terminal(
         self, command: str, answer: Callable[[str], str], probe_url: str | None = None
     ) -> ScriptRun:

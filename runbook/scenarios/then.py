@@ -85,9 +85,7 @@ def nothing_changed(world: World) -> None:
 def nothing_but_backups(world: World) -> None:
     """As before except the backups directory: a run may stop after its backup."""
     before, now = dict(world.snapshot), world.control.snapshot(world.env_id or None)
-    strip = set(world.control.listing("backups", world.env_id or None)) | set(
-        world.backups_before
-    )
+    strip = set(world.control.listing("backups", world.env_id or None)) | set(world.backups_before)
     for state in (before, now):
         state["deploy"] = "\n".join(
             line for line in state["deploy"].splitlines() if line not in strip
@@ -113,9 +111,11 @@ def endpoints_answer(world: World, procedure: str) -> None:
     """Each endpoint of the procedure (or its environment) through the published port."""
     rb = world.loaded.runbook
     proc = rb.procedures[procedure]
-    endpoints = proc.endpoints if proc.endpoints is not None else rb.environments[
-        proc.environment
-    ].endpoints
+    endpoints = (
+        proc.endpoints
+        if proc.endpoints is not None
+        else rb.environments[proc.environment].endpoints
+    )
     versions = {str(line["version"]) for line in world.last.log if line.get("version")}
     variables = {"VERSION": versions.pop() if len(versions) == 1 else ""}
     for endpoint in endpoints:

@@ -76,7 +76,9 @@ def users_run(owners: dict[str, tuple[str, ...]]) -> str:
     commands = []
     for user, paths in owners.items():
         q = quote(user)
-        commands.append(f"(id -u {q} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash {q})")
+        commands.append(
+            f"(id -u {q} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash {q})"
+        )
         for path in paths:
             dirs = " ".join(quote(f"{path}/{sub}") for sub in ("", "releases", "backups"))
             commands.append(f"install -d -o {q} -g {q} {dirs}")
