@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 c841025537d01df4ba453fdec0374350908007a79340bcd6e16d3b3250a364e7)
+# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
 # Procedure:  deploy-staging
 # Regenerate: runbook build
 # Help:       deploy-staging.sh --help

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 c841025537d01df4ba453fdec0374350908007a79340bcd6e16d3b3250a364e7)
+# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
@@ -627,7 +627,9 @@ _rb_step_2() {  # step: check-release-exists
 _rb_step_3() {  # step: list-backups
   _rb_run 3 list-backups 'List the recent backups' remote 10 0 2 abort 0 \
     '' '' 0 '' 1 procedure \
-    'ls -1t "$BACKUP_DIR"/*.dump | head -n 5'
+    'found=$(ls -1t "$BACKUP_DIR"/*.dump 2>/dev/null | head -n 5 || true)
+echo "${found:-no backup in $BACKUP_DIR yet}"
+'
 }
 _rb_step_4() {  # step: confirm-rollback
   _rb_run 4 confirm-rollback 'Confirm the rollback' local 300 0 2 abort 0 \
