@@ -17,6 +17,7 @@ from runbook.model.reference import (
     PerformanceTarget,
 )
 from runbook.model.steps import Step
+from runbook.model.target import Target
 
 
 class Service(Strict):
@@ -79,6 +80,7 @@ class Runbook(Strict):
         default_factory=dict, description="Useful commands, grouped by tool."
     )
     lint: Lint = Field(default_factory=Lint, description="Lint settings for the whole file.")
+    target: Target | None = Field(None, description="The staging target `runbook verify` builds and proves the runbook on.")
 
     def procedure_steps(self, procedure_id: str) -> list[tuple[str, Step]]:
         """The steps of a procedure, in order, resolved from the library."""
