@@ -198,17 +198,27 @@ function serve({ releaseDir, db, port, host }) {
   const server = http.createServer(app.handle);
   server.keepAliveTimeout = 5000;
 
+  // Retiring is a handshake with the primary, so that no connection is lost: closing the
+  // server tells the primary (in order, on the IPC channel) to stop handing connections to
+  // this worker; the primary answers `shop:release` after that, so every connection it handed
+  // over before has arrived by then (and was served, or handed back to another worker). The
+  // worker exits once released and its open requests are done; idle keep-alive connections
+  // end at keepAliveTimeout.
+  let closed = false;
+  let released = !process.send;
+  const exitWhenDone = () => { if (closed && released) process.exit(0); };
   function retire(why) {
     if (app.state.draining) return;
     app.state.draining = true;
     console.log(`shop[${process.pid}] ${app.version}: retiring (${why}); finishing open requests`);
-    // Stops taking connections (the primary hands new ones to the other workers), lets the
-    // requests in flight finish, closes idle keep-alive connections, then exits.
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    server.close(() => { closed = true; exitWhenDone(); });
+    if (process.send) process.send({ cmd: 'shop:closed' });
     setTimeout(() => process.exit(0), 25000).unref();
   }
-  process.on('message', (msg) => { if (msg && msg.cmd === 'shop:retire') retire('reload'); });
+  process.on('message', (msg) => {
+    if (msg && msg.cmd === 'shop:retire') retire('reload');
+    if (msg && msg.cmd === 'shop:release') { released = true; exitWhenDone(); }
+  });
   process.on('SIGTERM', () => retire('SIGTERM'));
   process.on('SIGINT', () => {}); // the primary decides when workers stop
   server.listen(port, host, () => {

@@ -54,6 +54,11 @@ function fork(dir) {
   cluster.setupPrimary({ exec: path.join(dir, 'app.js'), args: [] });
   const worker = cluster.fork();
   worker.release = dir;
+  // The retiring handshake (app.js): the worker has closed its server; the primary has
+  // processed that before this message, so it hands it no more connections.
+  worker.on('message', (msg) => {
+    if (msg && msg.cmd === 'shop:closed' && worker.isConnected()) worker.send({ cmd: 'shop:release' });
+  });
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
