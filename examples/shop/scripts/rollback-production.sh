@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 fdd8df1aca549707ec868698cf6517923e4e6ce74c29ff82b0ae2000fab6faae)
+# Source:     runbook.yaml (sha256 2bf5e56ab37b9a8cccf14d046f1b1e652f2c095790ec3c54ed7ae280634be40e)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
