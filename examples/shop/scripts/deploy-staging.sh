@@ -1,0 +1,880 @@
+#!/usr/bin/env bash
+# GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
+# Source:     runbook.yaml (sha256 2bf5e56ab37b9a8cccf14d046f1b1e652f2c095790ec3c54ed7ae280634be40e)
+# Procedure:  deploy-staging
+# Regenerate: runbook build
+# Help:       deploy-staging.sh --help
+# shellcheck disable=SC2016,SC2089,SC2090,SC2329
+# SC2016, SC2089, SC2090: text from the runbook, and the helpers sent to the target, are
+# single-quoted on purpose so that nothing in them expands on this machine.
+# SC2329: the exit trap's functions, and the helpers handed to local steps with `declare -f`.
+set -Eeuo pipefail
+
+# ---------------------------------------------------------------- from the runbook
+_RB_SCRIPT=deploy-staging.sh
+_RB_PROCEDURE=deploy-staging
+_RB_TITLE='Staging deployment'
+_RB_KIND=deploy
+_RB_POINT_OF_NO_RETURN=switch-release
+_RB_STEP_COUNT=16
+_RB_ROLLBACK_COUNT=3
+_RB_STALE_LOCK_MINUTES=30
+_RB_RECENT_BACKUPS=5
+_RB_TAG_PATTERN='^[0-9]+\.[0-9]+\.[0-9]+$'
+_RB_ESCALATION=(
+  '  level 1: On-call engineer (First responder for every alert; owns the incident until handed over.)'
+  '    pager: PagerDuty, shop rota (24/7)'
+  '    slack: #shop-incidents'
+  '    email: shop-oncall@example.com'
+)
+_RB_POST_TASKS=(
+  'Watch the staging error log (tail /var/log/shop/current) for 15 minutes.'
+  'Tell the team in the deployment channel which version is on staging.'
+)
+_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES'
+export ENVIRONMENT=staging
+export BRANCH=develop
+export DEPLOY_PATH=/opt/shop
+export HEALTH_URL=http://127.0.0.1:8080/healthz
+export KEEP_RELEASES=5
+export BACKUP_RETENTION_DAYS=14
+export BACKUP_MIN_BYTES=8192
+export VERSION='' PREVIOUS_VERSION='' BACKUP_FILE=''
+TIMESTAMP=$(date -u +%Y%m%d-%H%M%S)
+export TIMESTAMP
+_rb_derive() {  # the derived runtime variables, as runbook's runtime_variables computes them
+  export RELEASES_DIR="${DEPLOY_PATH}/releases"
+  export RELEASE_DIR="${RELEASES_DIR}/${VERSION}"
+  export CURRENT_LINK="${DEPLOY_PATH}/current"
+  export BACKUP_DIR="${DEPLOY_PATH}/backups"
+  export ARTIFACT="build/app-${VERSION}.tar.gz"
+  BACKUP_FILE="${BACKUP_DIR}/${ENVIRONMENT}-${TIMESTAMP}.dump"
+}
+_RB_REMOTE_FUNCTIONS='# check_endpoints: request each endpoint from the target itself; one line each, stop at the first wrong one.
+_rb_endpoint() {
+  local path=$1 want=$2 contains=$3 body status
+  body=$(mktemp)
+  status=$(curl -sS -o "$body" -w '"'"'%{http_code}'"'"' --max-time 10 http://127.0.0.1:8080"$path" 2>/dev/null) || true
+  status=${status:-000}
+  if [ "$status" != "$want" ]; then
+    echo "endpoint $path: FAILED, status $status, expected $want"
+    rm -f "$body"
+    return 1
+  fi
+  if [ -n "$contains" ] && ! grep -qF -- "$contains" "$body"; then
+    echo "endpoint $path: FAILED, status $status but the body lacks: $contains"
+    rm -f "$body"
+    return 1
+  fi
+  rm -f "$body"
+  echo "endpoint $path: ok ($status${contains:+, contains $contains})"
+}
+check_endpoints() {
+  _rb_endpoint /healthz 200 '"'"'"healthy": true'"'"'
+}
+'
+_RB_CONNECT_SCRIPT='# On the target: take the deploy lock, report its owner when held, the serving release,
+# the releases present, the recorded revisions and the backups (newest first).
+lock="$DEPLOY_PATH/.deploy.lock"
+mkdir -p "$DEPLOY_PATH"
+if mkdir "$lock" 2>/dev/null; then
+  printf '"'"'%s\nstarted=%s\n'"'"' "$_RB_OWNER" "$(date +%s)" >"$lock/owner"
+  echo "lock=acquired"
+else
+  echo "lock=held"
+  if [ -f "$lock/owner" ]; then
+    while IFS= read -r line; do printf '"'"'owner_%s\n'"'"' "$line"; done <"$lock/owner"
+    started=$(sed -n '"'"'s/^started=//p'"'"' "$lock/owner")
+  fi
+  [[ ${started:-} =~ ^[0-9]+$ ]] || started=$(stat -c %Y "$lock")
+  echo "age=$(($(date +%s) - started))"
+fi
+serving=$(readlink "$CURRENT_LINK" 2>/dev/null || true)
+echo "serving=${serving##*/}"
+if [ -d "$RELEASES_DIR" ]; then
+  find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'release=%f\n'"'"'
+fi
+if [ -f "$DEPLOY_PATH/revisions.log" ]; then
+  while read -r _ version _; do echo "revision=$version"; done <"$DEPLOY_PATH/revisions.log"
+fi
+if [ -d "$BACKUP_DIR" ]; then
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name '"'"'*.dump'"'"' -printf '"'"'%T@ %f\n'"'"' | sort -rn |
+    while read -r _ name; do echo "backup=$name"; done
+fi
+'
+_RB_TAKEOVER_SCRIPT='# On the target: replace a stale lock, but only the one that was judged stale.
+lock="$DEPLOY_PATH/.deploy.lock"
+token=$(sed -n '"'"'s/^token=//p'"'"' "$lock/owner" 2>/dev/null || true)
+if [ -d "$lock" ] && [ "$token" = "$_RB_EXPECTED" ]; then
+  rm -rf "$lock"
+fi
+if mkdir "$lock" 2>/dev/null; then
+  printf '"'"'%s\nstarted=%s\n'"'"' "$_RB_OWNER" "$(date +%s)" >"$lock/owner"
+  echo "lock=acquired"
+else
+  echo "lock=held"
+fi
+'
+_RB_FINISH_SCRIPT='# On the target, at exit: undo an unserved release unpacked by this run, release our lock.
+status=0
+if [ "$_RB_CLEANUP" = 1 ] && [ "$_RB_RELEASE_EXISTED" = 0 ] && [ -n "$VERSION" ]; then
+  rm -f "$RELEASES_DIR/$VERSION.tar.gz"
+  if [ -d "$RELEASE_DIR" ]; then
+    if [ "$(readlink -f "$CURRENT_LINK" 2>/dev/null)" = "$(readlink -f "$RELEASE_DIR")" ]; then
+      echo "release $VERSION is serving: left in place" >&2
+      status=1
+    else
+      rm -rf "$RELEASE_DIR" && echo "removed the unserved release $VERSION"
+    fi
+  fi
+fi
+lock="$DEPLOY_PATH/.deploy.lock"
+if [ "$(sed -n '"'"'s/^token=//p'"'"' "$lock/owner" 2>/dev/null)" = "$_RB_TOKEN" ]; then
+  rm -rf "$lock"
+fi
+exit "$status"
+'
+
+usage() {
+  printf '%s\n' \
+    'Usage: deploy-staging.sh [options] [VERSION]' \
+    '' \
+    'Staging deployment' \
+    'Deploys the head of develop to staging. Run it after every merge; nothing asks for confirmation.' \
+    'VERSION defaults to `git describe --tags --always`.' \
+    'Run it from the service'"'"'s git repository.' \
+    'The target is first reached at the first step that needs it: then the deploy lock is taken and PREVIOUS_VERSION is read from the `current` link.' \
+    '' \
+    Options: \
+    '  -h, --help       Show usage, options, exit codes and environment variables.' \
+    '  -n, --dry-run    Print the resolved steps in order, with their commands; change nothing.' \
+    '  -y, --yes        Answer yes to every confirmation (for CI). Without it and without a terminal, a confirmation is a refusal.' \
+    '  --break-lock     Take over a deploy lock that another run left behind, after reporting it.' \
+    '' \
+    'Exit codes:' \
+    '  0  Done: every step passed.' \
+    '  1  Failed; nothing was left half-done: either nothing had changed on the target, or the automatic rollback restored the previous release.' \
+    '  2  Refused before any change: bad arguments, a check that failed before the first change, a confirmation not given, or the deploy lock held by another deploy.' \
+    '  3  Failed and the target was not restored: the automatic rollback failed, or the run was stopped after the point of no return before it could roll back, or this run'"'"'s unserved release could not be removed. The target needs a human now; the output names the escalation contact.' \
+    '' \
+    Environment: \
+    '  NO_COLOR           Any value turns colour off (colour is also off when output is not a terminal).' \
+    '  RUNBOOK_SSH_CONFIG An ssh_config file passed to ssh and scp with -F (host aliases, keys, ports). When it is set, the port comes from that file (default 22), not from the runbook.' \
+    '  RUNBOOK_LOG_DIR    Where the local JSON-lines log goes (default: .runbook/logs at the top of the service'"'"'s repository, git-ignored).' \
+    '' \
+    'Lock: A deploy holds a lock on the target, the directory `$DEPLOY_PATH/.deploy.lock`, made atomically with mkdir and holding the owner'"'"'s host, process id, version and start time. A second deploy is refused (exit 2) while the lock is held. A lock is stale, and taken over with a warning, when its owner ran on this same host and its process no longer exists (a killed deploy), or when it is older than the environment'"'"'s `stale_lock_minutes`. `--break-lock` takes over any lock after printing its owner. The lock is released on every exit, success or failure.' \
+    '' \
+    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends).'
+
+}
+
+# ---------------------------------------------------------------- helpers shared with the scenarios
+# remote CMD...: run CMD (joined like ssh does) on the target, with the same variables and helpers.
+# upload LOCAL REMOTE: copy a local file to the target.
+_RB_TARGET=shop@shop-staging.internal
+_RB_SSH_OPTIONS=(-o BatchMode=yes)
+_RB_SCP_OPTIONS=(-q -o BatchMode=yes)
+if [ -n "${RUNBOOK_SSH_CONFIG:-}" ]; then
+  # The ssh_config file decides the port (and may map the host name).
+  _RB_SSH_OPTIONS+=(-F "$RUNBOOK_SSH_CONFIG")
+  _RB_SCP_OPTIONS+=(-F "$RUNBOOK_SSH_CONFIG")
+else
+  _RB_SSH_OPTIONS+=(-p 22)
+  _RB_SCP_OPTIONS+=(-P 22)
+fi
+_rb_remote_prelude() {
+  local name
+  printf 'set -Eeuo pipefail\n'
+  for name in $_RB_VARIABLES; do
+    printf 'export %s=%q\n' "$name" "${!name-}"
+  done
+  printf '%s\n' "$_RB_REMOTE_FUNCTIONS"
+}
+remote() {
+  { _rb_remote_prelude; printf '{\n%s\n} </dev/null\n' "$*"; } |
+    ssh "${_RB_SSH_OPTIONS[@]}" "$_RB_TARGET" bash -s
+}
+upload() {
+  scp "${_RB_SCP_OPTIONS[@]}" -- "$1" "$_RB_TARGET:$2"
+}
+check_endpoints() {
+  remote check_endpoints
+}
+
+# ---------------------------------------------------------------- output
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  _RB_BOLD=$'\033[1m' _RB_GREEN=$'\033[32m' _RB_RESET=$'\033[0m'
+else
+  _RB_BOLD='' _RB_GREEN='' _RB_RESET=''
+fi
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
+  _RB_RED=$'\033[31m' _RB_YELLOW=$'\033[33m' _RB_ERESET=$'\033[0m'
+else
+  _RB_RED='' _RB_YELLOW='' _RB_ERESET=''
+fi
+_rb_say() { printf '%s\n' "$*"; }
+_rb_title() { printf '%s%s%s\n' "$_RB_BOLD" "$*" "$_RB_RESET"; }
+_rb_ok() { printf '%s%s%s\n' "$_RB_GREEN" "$*" "$_RB_RESET"; }
+_rb_warn() { printf '%swarning: %s%s\n' "$_RB_YELLOW" "$*" "$_RB_ERESET" >&2; }
+_rb_error() { printf '%serror: %s%s\n' "$_RB_RED" "$*" "$_RB_ERESET" >&2; }
+_rb_refuse() {
+  _rb_error "$*"
+  _rb_error "refused: nothing was changed on the target (exit 2)"
+  exit 2
+}
+_rb_indent() {
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s%s\n' "$1" "$line"; done
+}
+
+# ---------------------------------------------------------------- variables
+_rb_valid_version() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
+_rb_set_version() {
+  _rb_valid_version "$1" || _rb_refuse "invalid VERSION '$1': use letters, digits, '.', '_' and '-' only"
+  VERSION=$1
+  _rb_derive
+}
+_rb_local_prelude() {
+  printf 'set -Eeuo pipefail\n'
+  local name
+  for name in $_RB_VARIABLES; do
+    printf 'export %s=%q\n' "$name" "${!name-}"
+  done
+  declare -p _RB_VARIABLES _RB_REMOTE_FUNCTIONS _RB_TARGET _RB_SSH_OPTIONS _RB_SCP_OPTIONS
+  declare -f _rb_remote_prelude remote upload check_endpoints
+}
+
+# ---------------------------------------------------------------- target access
+_rb_ssh() {  # TIMEOUT: run the bash script on stdin on the target
+  timeout --foreground --kill-after=10 "$(($1 + 30))" \
+    ssh "${_RB_SSH_OPTIONS[@]}" "$_RB_TARGET" "timeout --kill-after=10 $1 bash -s"
+}
+_rb_log_flush_text() {  # shell text appending pending log lines on the target
+  local line
+  [ "${#_RB_PENDING_LOG[@]}" -gt 0 ] || return 0
+  printf 'mkdir -p "$DEPLOY_PATH"\n'
+  for line in "${_RB_PENDING_LOG[@]}"; do
+    printf 'echo %q >>"$DEPLOY_PATH/deploy.log.jsonl" || true\n' "$line"
+  done
+}
+_rb_exec_remote() {  # TIMEOUT COMMAND
+  {
+    _rb_remote_prelude
+    _rb_log_flush_text
+    printf '{\n%s\n} </dev/null\n' "$2"
+  } | _rb_ssh "$1"
+}
+_rb_exec_local() {  # TIMEOUT COMMAND
+  local prelude
+  prelude=$(_rb_local_prelude)
+  timeout --foreground --kill-after=10 "$1" bash -c "$prelude"$'\n'"$2" </dev/null
+}
+_rb_file_bytes() {  # WHERE PATH: size of a file, or -1
+  local size
+  if [ "$1" = remote ]; then
+    size=$(printf 'stat -c %%s -- %q 2>/dev/null || echo -1\n' "$2" | _rb_ssh 30) || size=-1
+  else
+    size=$(stat -c %s -- "$2" 2>/dev/null) || size=-1
+  fi
+  [[ $size =~ ^[0-9]+$ ]] || size=-1
+  printf '%s\n' "$size"
+}
+
+# ---------------------------------------------------------------- lock
+_rb_owner_text() {
+  printf 'host=%s\npid=%s\nuser=%s\nprocedure=%s\nversion=%s\ntoken=%s\n' \
+    "$_RB_HOST" "$$" "${USER:-unknown}" "$_RB_PROCEDURE" "$VERSION" "$_RB_TOKEN"
+}
+_rb_lock_stale() {  # print why the held lock is stale, or fail
+  local max=$((_RB_STALE_LOCK_MINUTES * 60))
+  if [ "$_RB_BREAK_LOCK" = 1 ]; then echo "--break-lock was given"; return 0; fi
+  if [ "${_RB_LOCK_OWNER[host]:-}" = "$_RB_HOST" ] && [[ ${_RB_LOCK_OWNER[pid]:-} =~ ^[0-9]+$ ]] &&
+    ! kill -0 "${_RB_LOCK_OWNER[pid]}" 2>/dev/null && [ ! -d "/proc/${_RB_LOCK_OWNER[pid]}" ]; then
+    echo "its process ${_RB_LOCK_OWNER[pid]} on this host no longer exists"
+    return 0
+  fi
+  if [ "$_RB_LOCK_AGE" -gt "$max" ]; then
+    echo "it is older than $_RB_STALE_LOCK_MINUTES minutes"
+    return 0
+  fi
+  return 1
+}
+_rb_take_lock() {  # after the connection found the lock held
+  local owner='' key why out
+  for key in host pid user procedure version started; do
+    owner+="${key}=${_RB_LOCK_OWNER[$key]:-?} "
+  done
+  if ! why=$(_rb_lock_stale); then
+    _rb_refuse "the deploy lock $DEPLOY_PATH/.deploy.lock is held (${owner% }); wait for that run, or use --break-lock if it is gone"
+  fi
+  _rb_warn "taking over the deploy lock ($owner) because $why"
+  out=$({
+    _rb_remote_prelude
+    printf '_RB_OWNER=%q\n_RB_EXPECTED=%q\n' "$(_rb_owner_text)" "${_RB_LOCK_OWNER[token]:-}"
+    printf '%s\n' "$_RB_TAKEOVER_SCRIPT"
+  } | _rb_ssh 60) || _rb_refuse "could not take over the deploy lock"
+  [ "$out" = "lock=acquired" ] || _rb_refuse "another run took the deploy lock first"
+}
+
+# ---------------------------------------------------------------- connection
+_rb_connect() {  # once: take the lock, read the serving version, releases and backups
+  local out line key
+  [ "$_RB_CONNECTED" = 0 ] || return 0
+  _RB_CONNECTED=1
+  _rb_say "Connecting to $_RB_TARGET ..."
+  out=$({
+    _rb_remote_prelude
+    printf '_RB_OWNER=%q\n' "$(_rb_owner_text)"
+    printf '%s\n' "$_RB_CONNECT_SCRIPT"
+  } | _rb_ssh 60) || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
+  _RB_LOCK_AGE=0
+  while IFS= read -r line; do
+    case $line in
+      lock=acquired) _RB_LOCKED=1 ;;
+      owner_*=*) key=${line%%=*} && _RB_LOCK_OWNER[${key#owner_}]=${line#*=} ;;
+      age=*) [[ ${line#age=} =~ ^[0-9]+$ ]] && _RB_LOCK_AGE=${line#age=} ;;
+      serving=*) _RB_SERVING=${line#serving=} ;;
+      release=*) _RB_RELEASES+=("${line#release=}") ;;
+      revision=*) _RB_REVISIONS+=("${line#revision=}") ;;
+      backup=*) _RB_BACKUPS+=("${line#backup=}") ;;
+    esac
+  done <<<"$out"
+  [ "$_RB_LOCKED" = 1 ] || _rb_take_lock
+  _RB_LOCKED=1
+  if [ -n "$_RB_SERVING" ] && ! _rb_valid_version "$_RB_SERVING"; then
+    _rb_warn "the serving release name '$_RB_SERVING' is not a valid version; PREVIOUS_VERSION stays empty"
+    _RB_SERVING=''
+  fi
+  PREVIOUS_VERSION=$_RB_SERVING
+  if [ -n "$VERSION" ] && ! _rb_has_release "$VERSION"; then _RB_RELEASE_EXISTED=0; fi
+  _rb_say "Serving now: ${PREVIOUS_VERSION:-nothing}"
+}
+_rb_has_release() {
+  local release
+  for release in "${_RB_RELEASES[@]}"; do [ "$release" = "$1" ] && return 0; done
+  return 1
+}
+_rb_finish_remote() {  # at exit: flush the log, undo an unserved release of this run, release the lock
+  local cleanup=$1 status=0
+  {
+    _rb_remote_prelude
+    _rb_log_flush_text
+    printf '_RB_TOKEN=%q\n_RB_CLEANUP=%q\n_RB_RELEASE_EXISTED=%q\n' "$_RB_TOKEN" "$cleanup" "$_RB_RELEASE_EXISTED"
+    printf '%s\n' "$_RB_FINISH_SCRIPT"
+  } | _rb_ssh 120 || status=$?
+  _RB_PENDING_LOG=()
+  return "$status"
+}
+
+# ---------------------------------------------------------------- log
+_rb_clock() { local t=${EPOCHREALTIME/[.,]/}; printf '%s\n' "$((10#$t / 1000))"; }
+_rb_log() {  # STEP OUTCOME EXIT_CODE MILLISECONDS PHASE
+  local line dir=${RUNBOOK_LOG_DIR:-.runbook/logs}
+  line=$(printf '{"time": "%s", "procedure": "%s", "environment": "%s", "version": "%s", "step": "%s", "outcome": "%s", "exit_code": %d, "duration_s": %d.%03d, "phase": "%s"}' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$_RB_PROCEDURE" "$ENVIRONMENT" "$VERSION" "$1" "$2" "$3" "$(($4 / 1000))" "$(($4 % 1000))" "$5")
+  if [ -z "${RUNBOOK_LOG_DIR:-}" ] && [ ! -e .runbook/.gitignore ]; then
+    mkdir -p .runbook && printf '*\n' >.runbook/.gitignore
+  fi
+  if ! { mkdir -p "$dir" && printf '%s\n' "$line" >>"$dir/$_RB_PROCEDURE.jsonl"; }; then
+    _rb_warn "cannot write the log in $dir"
+  fi
+  _RB_PENDING_LOG+=("$line")
+}
+
+# ---------------------------------------------------------------- confirmations
+_rb_confirm() {  # QUESTION: true when the operator answers exactly yes
+  local answer=''
+  if [ "$_RB_YES" = 1 ]; then
+    _rb_say "  $1 yes (--yes)"
+    return 0
+  fi
+  if [ ! -t 0 ]; then
+    _rb_error "$1: no terminal to answer on (use --yes)"
+    return 1
+  fi
+  printf '%s  %s [type yes to continue] %s' "$_RB_BOLD" "$1" "$_RB_RESET" >/dev/tty
+  IFS= read -r answer </dev/tty || answer=''
+  [ "$answer" = yes ]
+}
+# ---------------------------------------------------------------- steps
+_rb_stage() {  # NUMBER TITLE
+  printf '\n'
+  _rb_title "== Stage $1: $2"
+}
+_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION COMMAND
+  local where=$4 expects="exit code $9"
+  [ -z "${14}" ] && where=confirm
+  printf '%4s. %s  [%s]  %s\n' "$1" "$2" "$where" "$3"
+  [ -z "${13}" ] || printf '        asks: %s\n' "${13}"
+  if [ -n "${14}" ]; then
+    printf '%s\n' "${14%$'\n'}" | _rb_indent '        $ '
+    [ -z "${10}" ] || expects+=", output contains: ${10}"
+    [ -z "${11}" ] || expects+=", file ${11} of at least ${12} bytes"
+    printf '        expects %s; timeout %ss; retries %s (every %ss); on failure: %s\n' \
+      "$expects" "$5" "$6" "$7" "$8"
+  fi
+  if [ "$2" = "$_RB_POINT_OF_NO_RETURN" ]; then
+    printf '        (point of no return: from this step on, a failure runs the rollback steps)\n'
+  fi
+}
+_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output shown and checked
+  local out rc size
+  out=$(mktemp)
+  set +e
+  if [ "$1" = remote ]; then
+    _rb_exec_remote "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  else
+    _rb_exec_local "$2" "$7" | tee "$out"
+    rc=${PIPESTATUS[0]}
+  fi
+  set -e
+  [ "$1" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
+  _RB_RC=$rc
+  if [ "$rc" -ne "$3" ]; then
+    [ "$rc" -ne 124 ] || _rb_warn "timed out after $2 s"
+    _rb_warn "exit code $rc, expected $3"
+  elif [ -n "$4" ] && [[ $(<"$out") != *"$4"* ]]; then
+    _rb_warn "the output does not contain: $4"
+    rc=-1
+  elif [ -n "$5" ] && size=$(_rb_file_bytes "$1" "$5") && [ "$size" -lt "$6" ]; then
+    _rb_warn "expected the file $5 of at least $6 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
+    rc=-1
+  else
+    rm -f "$out"
+    return 0
+  fi
+  rm -f "$out"
+  return 1
+}
+_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION TOUCHES PHASE COMMAND
+  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${15} command=${16}
+  if [ "$_RB_DRY_RUN" = 1 ]; then
+    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "$command"
+    return 0
+  fi
+  [ "$phase" = rollback ] || [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || _RB_PAST_PNR=1
+  if [ "${14}" = 1 ]; then
+    _rb_connect
+    _RB_TOUCHED=1
+  fi
+  _RB_CURRENT_STEP=$id
+  _rb_title "-- [$index/$_RB_STEP_COUNT] $3 ($id, $where)"
+  started=$(_rb_clock)
+  if [ -n "${13}" ] && ! _rb_confirm "${13}"; then
+    if [ -n "$command" ]; then
+      _rb_warn "not confirmed: step $id skipped"
+      _rb_log "$id" skipped 0 "$(($(_rb_clock) - started))" "$phase"
+      return 0
+    fi
+    _rb_log "$id" failed 1 "$(($(_rb_clock) - started))" "$phase"
+    [ "$phase" = procedure ] || return 1
+    _rb_declined "$id"
+  fi
+  if [ -z "$command" ]; then
+    ok=1
+    _RB_RC=0
+  fi
+  while [ "$ok" = 0 ]; do
+    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "$command"; then
+      ok=1
+    elif [ "$attempt" -lt "$tries" ]; then
+      _rb_warn "attempt $attempt of $tries failed; retrying in $7 s"
+      sleep "$7"
+      attempt=$((attempt + 1))
+    else
+      break
+    fi
+  done
+  if [ "$ok" = 1 ]; then
+    _rb_log "$id" "$([ "$phase" = rollback ] && echo rolled-back || echo ok)" "$_RB_RC" "$(($(_rb_clock) - started))" "$phase"
+    _rb_ok "   ok: $id"
+    [ "$phase" = rollback ] || _RB_STEPS_OK=$((_RB_STEPS_OK + 1))
+    return 0
+  fi
+  _rb_log "$id" failed "$_RB_RC" "$(($(_rb_clock) - started))" "$phase"
+  _rb_error "step $id failed"
+  [ "$phase" = procedure ] || return 1
+  if [ "$8" = continue ]; then
+    _rb_warn "on_failure is continue: going on"
+    return 0
+  fi
+  _rb_failed "$id"
+}
+
+# ---------------------------------------------------------------- failure and exit
+_rb_escalate() {
+  _rb_error "$*"
+  _rb_error "The target needs a human now. Escalate:"
+  printf '%s\n' "${_RB_ESCALATION[@]}" >&2
+  exit 3
+}
+_rb_declined() {  # a confirmation without a command was not given
+  if [ "$_RB_PAST_PNR" = 1 ]; then
+    _rb_failed "$1"
+  fi
+  _rb_error "not confirmed: stopping before the point of no return"
+  _RB_FAILURE=declined
+  exit 2
+}
+_rb_failed() {  # a step failed: undo what this run did, then exit 1, 2 or 3
+  _RB_FAILURE=$1
+  if [ "$_RB_PAST_PNR" = 1 ]; then
+    _rb_auto_rollback "$1"
+  fi
+  if [ "$_RB_TOUCHED" = 0 ]; then
+    _rb_error "step $1 failed before anything changed on the target"
+    exit 2
+  fi
+  _rb_error "step $1 failed before the point of no return: undoing this run's release"
+  exit 1
+}
+_rb_auto_rollback() {
+  _rb_error "step $1 failed at or after the point of no return ($_RB_POINT_OF_NO_RETURN)"
+  [ "$_RB_ROLLBACK_COUNT" -gt 0 ] || _rb_escalate "this procedure has no rollback steps"
+  [ -n "$PREVIOUS_VERSION" ] || _rb_escalate "no release served before this run: nothing to roll back to"
+  _rb_title "== Automatic rollback to $PREVIOUS_VERSION"
+  if _rb_rollback_steps; then
+    _rb_error "rolled back: $PREVIOUS_VERSION serves again"
+    exit 1
+  fi
+  _rb_escalate "the automatic rollback failed"
+}
+_rb_report() {  # EXIT_CODE
+  local took=$((SECONDS - _RB_STARTED_AT)) outcome
+  case $1 in
+    0) outcome="${_RB_GREEN}SUCCESS${_RB_RESET}" ;;
+    1) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing left half-done" ;;
+    2) outcome="REFUSED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing changed" ;;
+    *) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the target was not restored" ;;
+  esac
+  printf '\n'
+  _rb_title "== Report: $_RB_TITLE"
+  printf '  procedure: %s\n  outcome:   %s (exit %s)\n  version:   %s\n  previous:  %s\n' \
+    "$_RB_PROCEDURE" "$outcome" "$1" "${VERSION:-none}" "${PREVIOUS_VERSION:-none}"
+  printf '  duration:  %dm%02ds\n  steps ok:  %s of %s\n' "$((took / 60))" "$((took % 60))" "$_RB_STEPS_OK" "$_RB_STEP_COUNT"
+  [ -z "$BACKUP_FILE" ] || printf '  backup:    %s\n' "$BACKUP_FILE"
+  if [ "$1" = 0 ] && [ "${#_RB_POST_TASKS[@]}" -gt 0 ]; then
+    _rb_title "Now:"
+    printf '  - %s\n' "${_RB_POST_TASKS[@]}"
+  fi
+}
+_rb_on_exit() {
+  local rc=$? cleanup=0
+  trap - EXIT
+  set +e
+  [ "$_RB_STARTED" = 1 ] || exit "$rc"
+  case $rc in
+    0 | 1 | 2 | 3) ;;
+    *)
+      _rb_error "stopped (exit $rc) during ${_RB_CURRENT_STEP:-the start}"
+      if [ "$_RB_PAST_PNR" = 1 ]; then
+        rc=3
+        _rb_error "this was after the point of no return and the rollback steps did not run. Escalate:"
+        printf '%s\n' "${_RB_ESCALATION[@]}" >&2
+      elif [ "$_RB_TOUCHED" = 1 ]; then rc=1; else rc=2; fi
+      ;;
+  esac
+  if [ "$_RB_LOCKED" = 1 ]; then
+    [ "$rc" = 0 ] || [ "$_RB_PAST_PNR" = 1 ] || cleanup=1
+    if ! _rb_finish_remote "$cleanup"; then
+      _rb_warn "could not finish on the target: check $DEPLOY_PATH/.deploy.lock and the releases"
+      if [ "$cleanup" = 1 ]; then
+        rc=3
+        printf '%s\n' "${_RB_ESCALATION[@]}" >&2
+      fi
+    fi
+  fi
+  _rb_report "$rc"
+  exit "$rc"
+}
+
+# ---------------------------------------------------------------- the procedure's steps
+# Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
+#   OUTPUT_CONTAINS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
+_rb_step_1() {  # step: check-branch
+  _rb_run 1 check-branch 'Verify the deployment branch' local 10 0 2 abort 0 \
+    '' '' 0 '' 0 procedure \
+    'current=$(git rev-parse --abbrev-ref HEAD)
+echo "on branch $current"
+[ -z "$BRANCH" ] || [ "$current" = "$BRANCH" ]
+'
+}
+_rb_step_2() {  # step: check-clean
+  _rb_run 2 check-clean 'Check the working tree is clean' local 10 0 2 abort 0 \
+    'working tree clean' '' 0 '' 0 procedure \
+    'changes=$(git status --porcelain)
+if [ -n "$changes" ]; then echo "$changes"; exit 1; fi
+echo "working tree clean"
+'
+}
+_rb_step_3() {  # step: pull-latest
+  _rb_run 3 pull-latest 'Pull the latest changes' local 120 2 2 abort 0 \
+    '' '' 0 '' 0 procedure \
+    'if git rev-parse --abbrev-ref '"'"'@{u}'"'"' >/dev/null 2>&1; then
+  git pull --ff-only
+else
+  echo "no upstream branch: nothing to pull"
+fi
+'
+}
+_rb_step_4() {  # step: run-tests
+  _rb_run 4 run-tests 'Run the test suite' local 600 0 2 abort 0 \
+    '' '' 0 '' 0 procedure \
+    'node --test'
+}
+_rb_step_5() {  # step: build
+  _rb_run 5 build 'Build the release artifact' local 300 0 2 abort 0 \
+    '' "${ARTIFACT}" 100 '' 0 procedure \
+    'mkdir -p "$(dirname "$ARTIFACT")"
+git archive --format=tar.gz -o "$ARTIFACT" "$VERSION"
+ls -l "$ARTIFACT"
+'
+}
+_rb_step_6() {  # step: backup-database
+  _rb_run 6 backup-database 'Back up the database' remote 900 0 2 abort 0 \
+    '' "${BACKUP_FILE}" 1 '' 1 procedure \
+    'mkdir -p "$BACKUP_DIR"
+sqlite3 -bail -cmd '"'"'.timeout 10000'"'"' "$DEPLOY_PATH/shared/shop.db" ".backup '"'"'$BACKUP_FILE'"'"'"
+sqlite3 -bail "$BACKUP_FILE" '"'"'pragma journal_mode = delete'"'"' >/dev/null
+chmod 0640 "$BACKUP_FILE"
+ls -l "$BACKUP_FILE"
+'
+}
+_rb_step_7() {  # step: verify-backup
+  _rb_run 7 verify-backup 'Verify the backup' remote 120 0 2 abort 0 \
+    'backup verified' '' 0 '' 1 procedure \
+    'size=$(stat -c %s "$BACKUP_FILE")
+echo "backup $BACKUP_FILE is $size bytes"
+[ "$size" -ge "$BACKUP_MIN_BYTES" ]
+check=$(sqlite3 -readonly "$BACKUP_FILE" '"'"'pragma integrity_check'"'"')
+echo "integrity_check: $check"
+[ "$check" = ok ]
+echo "migrations in the backup: $(sqlite3 -readonly "$BACKUP_FILE" '"'"'select count(*) from schema_migrations'"'"')"
+echo "backup verified"
+'
+}
+_rb_step_8() {  # step: upload-release
+  _rb_run 8 upload-release 'Upload the release' local 300 2 2 abort 0 \
+    '' '' 0 '' 1 procedure \
+    'upload "$ARTIFACT" "$RELEASES_DIR/$VERSION.tar.gz"'
+}
+_rb_step_9() {  # step: unpack-release
+  _rb_run 9 unpack-release 'Unpack the release' remote 120 0 2 abort 0 \
+    '' '' 0 '' 1 procedure \
+    'mkdir -p "$RELEASE_DIR"
+tar -xzf "$RELEASES_DIR/$VERSION.tar.gz" -C "$RELEASE_DIR"
+rm -f "$RELEASES_DIR/$VERSION.tar.gz"
+test -f "$RELEASE_DIR/server.js" && test -f "$RELEASE_DIR/app.js"
+'
+}
+_rb_step_10() {  # step: migrate
+  _rb_run 10 migrate 'Run database migrations' remote 600 0 2 abort 0 \
+    '' '' 0 '' 1 procedure \
+    'bash "$RELEASE_DIR/migrate.sh"'
+}
+_rb_step_11() {  # step: switch-release
+  _rb_run 11 switch-release 'Switch the current release' remote 30 0 2 rollback 0 \
+    '' '' 0 '' 1 procedure \
+    'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next"
+mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
+readlink "$CURRENT_LINK"
+'
+}
+_rb_step_12() {  # step: reload-app
+  _rb_run 12 reload-app 'Reload the workers without downtime' remote 60 0 2 rollback 0 \
+    '' '' 0 '' 1 procedure \
+    'want=$(basename "$(readlink -f "$CURRENT_LINK")")
+before=$(cat /run/shop/state 2>/dev/null || true)
+if sv status shop | grep -q '"'"'^run: '"'"'; then sv hup shop; else sv up shop; fi
+state=$before
+for _ in $(seq 1 90); do
+  state=$(cat /run/shop/state 2>/dev/null || true)
+  [ "$state" = "$before" ] || break
+  sleep 0.5
+done
+echo "shop: ${state:-no state}"
+case $state in
+  "$before") echo "no reload report after 45 s"; exit 1 ;;
+  *" serving $want") ;;
+  *) exit 1 ;;
+esac
+'
+}
+_rb_step_13() {  # step: health-check
+  _rb_run 13 health-check 'Health check' remote 30 5 2 rollback 0 \
+    '"healthy": true, "release": "'"${VERSION}"'"' '' 0 '' 1 procedure \
+    'curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"'
+}
+_rb_step_14() {  # step: test-endpoints
+  _rb_run 14 test-endpoints 'Test the endpoints' remote 120 2 2 rollback 0 \
+    '' '' 0 '' 1 procedure \
+    check_endpoints
+}
+_rb_step_15() {  # step: record-release
+  _rb_run 15 record-release 'Record the release' remote 10 0 2 abort 0 \
+    '' '' 0 '' 1 procedure \
+    'printf '"'"'%s %s %s\n'"'"' "$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >> "$DEPLOY_PATH/revisions.log"
+tail -n 3 "$DEPLOY_PATH/revisions.log"
+'
+}
+_rb_step_16() {  # step: prune
+  _rb_run 16 prune 'Prune old releases and backups' remote 120 0 2 continue 0 \
+    '' '' 0 '' 1 procedure \
+    'serving=$(basename "$(readlink "$CURRENT_LINK")")
+find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'%T@ %f\n'"'"' | sort -rn | cut -d'"'"' '"'"' -f2 |
+  { grep -vxF -e "$serving" -e "$PREVIOUS_VERSION" || true; } | tail -n +"$((KEEP_RELEASES - 1))" |
+  while read -r old; do rm -rf "${RELEASES_DIR:?}/$old"; echo "removed release $old"; done
+find "$BACKUP_DIR" -name '"'"'*.dump'"'"' -mtime +"$BACKUP_RETENTION_DAYS" -print -delete
+echo "kept $(find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d | wc -l) releases"
+'
+}
+_rb_steps() {
+  _rb_stage 1 'Pre-deployment validation'
+  _rb_step_1
+  _rb_step_2
+  _rb_step_3
+  _rb_step_4
+  _rb_stage 2 Build
+  _rb_step_5
+  _rb_stage 3 Backup
+  _rb_step_6
+  _rb_step_7
+  _rb_stage 4 Deploy
+  _rb_step_8
+  _rb_step_9
+  _rb_step_10
+  _rb_step_11
+  _rb_step_12
+  _rb_stage 5 'Post-deployment verification'
+  _rb_step_13
+  _rb_step_14
+  _rb_step_15
+  _rb_step_16
+}
+_rb_rollback_1() {  # rollback step: restore-previous-release
+  _rb_run R1 restore-previous-release 'Point current back at the previous release' remote 30 0 2 abort 0 \
+    '' '' 0 '' 1 rollback \
+    'test -d "$RELEASES_DIR/$PREVIOUS_VERSION"
+ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next"
+mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
+readlink "$CURRENT_LINK"
+'
+}
+_rb_rollback_2() {  # rollback step: reload-app
+  _rb_run R2 reload-app 'Reload the workers without downtime' remote 60 0 2 rollback 0 \
+    '' '' 0 '' 1 rollback \
+    'want=$(basename "$(readlink -f "$CURRENT_LINK")")
+before=$(cat /run/shop/state 2>/dev/null || true)
+if sv status shop | grep -q '"'"'^run: '"'"'; then sv hup shop; else sv up shop; fi
+state=$before
+for _ in $(seq 1 90); do
+  state=$(cat /run/shop/state 2>/dev/null || true)
+  [ "$state" = "$before" ] || break
+  sleep 0.5
+done
+echo "shop: ${state:-no state}"
+case $state in
+  "$before") echo "no reload report after 45 s"; exit 1 ;;
+  *" serving $want") ;;
+  *) exit 1 ;;
+esac
+'
+}
+_rb_rollback_3() {  # rollback step: health-check-previous
+  _rb_run R3 health-check-previous 'Health check of the previous release' remote 30 5 2 abort 0 \
+    '"healthy": true, "release": "'"${PREVIOUS_VERSION}"'"' '' 0 '' 1 rollback \
+    'curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"'
+}
+_rb_rollback_steps() {
+  _rb_rollback_1 || return 1
+  _rb_rollback_2 || return 1
+  _rb_rollback_3 || return 1
+  return 0
+}
+
+# ---------------------------------------------------------------- main
+_RB_DRY_RUN=0 _RB_YES=0 _RB_BREAK_LOCK=0 _RB_BACKUP_ARG='' _RB_NO_DB_RESTORE=0 _RB_VERSION_ARG=''
+_RB_STARTED=0 _RB_CONNECTED=0 _RB_LOCKED=0 _RB_TOUCHED=0 _RB_PAST_PNR=0 _RB_STEPS_OK=0
+_RB_RELEASE_EXISTED=1 _RB_SERVING='' _RB_CURRENT_STEP='' _RB_FAILURE='' _RB_RC=0 _RB_LOCK_AGE=0
+_RB_SAFETY_BACKUP='' _RB_STARTED_AT=$SECONDS
+_RB_RELEASES=() _RB_REVISIONS=() _RB_BACKUPS=() _RB_PENDING_LOG=()
+declare -A _RB_LOCK_OWNER=()
+_RB_HOST=$(uname -n)
+_RB_TOKEN="$_RB_HOST-$$-$TIMESTAMP-$RANDOM"
+
+_rb_parse() {
+  local version=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -h | --help) usage; exit 0 ;;
+      -n | --dry-run) _RB_DRY_RUN=1 ;;
+      -y | --yes) _RB_YES=1 ;;
+      --break-lock) _RB_BREAK_LOCK=1 ;;
+      --) shift; break ;;
+      -*) _rb_refuse "unknown option $1 (see --help)" ;;
+      *) [ -z "$version" ] || _rb_refuse "only one VERSION may be given (see --help)"; version=$1 ;;
+    esac
+    shift
+  done
+  if [ $# -gt 0 ]; then
+    [ -z "$version" ] && [ $# -eq 1 ] || _rb_refuse "only one VERSION may be given (see --help)"
+    version=$1
+  fi
+  _RB_VERSION_ARG=$version
+}
+
+_rb_version() {  # VERSION from the argument, git, or (rollbacks) the target
+  local version=$_RB_VERSION_ARG
+  if [ -z "$version" ]; then
+    version=$(git describe --tags --always 2>/dev/null) || _rb_refuse "cannot name the version: give one (see --help)"
+  fi
+  if [ -n "$version" ]; then
+    _rb_set_version "$version"
+  fi
+}
+
+
+_rb_dry_run() {
+  local name
+  _rb_title "Dry run of $_RB_PROCEDURE ($_RB_TITLE): nothing runs, nothing on the target is touched."
+  [ -n "$VERSION" ] || VERSION='<previous release, read from the target>'
+  PREVIOUS_VERSION='<serving release, read from the target>'
+  _rb_derive
+  _rb_say "Target: $_RB_TARGET"
+  _rb_say "Variables:"
+  for name in $_RB_VARIABLES; do printf '  %s=%s\n' "$name" "${!name}"; done
+  _rb_steps
+  if [ "$_RB_ROLLBACK_COUNT" -gt 0 ]; then
+    printf '\n'
+    _rb_title "If a step fails at or after $_RB_POINT_OF_NO_RETURN, these rollback steps run:"
+    _rb_rollback_steps
+  fi
+}
+
+_rb_precheck() {  # refusals that must come before anything touches the target
+  return 0
+}
+
+_rb_main() {
+  _rb_parse "$@"
+  local top
+  top=$(git rev-parse --show-toplevel 2>/dev/null) ||
+    _rb_refuse "run $_RB_SCRIPT from the service's git repository"
+  cd "$top"
+  _rb_derive
+  _rb_version
+  if [ "$_RB_DRY_RUN" = 1 ]; then
+    _rb_dry_run
+    exit 0
+  fi
+  _rb_precheck
+  _RB_STARTED=1
+  trap _rb_on_exit EXIT
+  trap '_rb_error "interrupted"; exit 130' INT TERM
+  _rb_title "$_RB_TITLE: ${VERSION:-version from the target} to $ENVIRONMENT ($_RB_TARGET)"
+  _rb_steps
+  exit 0
+}
+
+_rb_main "$@"
