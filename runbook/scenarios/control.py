@@ -25,10 +25,10 @@ from runbook.target.container import Target
 DEFAULT_INSTALL = 'mkdir -p "$RELEASE_DIR" && tar -xzf "$ARTIFACT" -C "$RELEASE_DIR"'
 LOCK_NAME = ".deploy.lock"
 WIPE = (
-    'rm -rf "$DEPLOY_PATH/{lock}" "$DEPLOY_PATH/current" "$DEPLOY_PATH/current.next" '
+    f'rm -rf "$DEPLOY_PATH/{LOCK_NAME}" "$DEPLOY_PATH/current" "$DEPLOY_PATH/current.next" '
     '"$DEPLOY_PATH/revisions.log" "$DEPLOY_PATH"/releases/* "$DEPLOY_PATH"/backups/*\n'
     'install -d -o "$DEPLOY_USER" -g "$DEPLOY_USER" "$DEPLOY_PATH/releases" "$DEPLOY_PATH/backups"\n'
-).format(lock=LOCK_NAME)
+)
 SWITCH = (
     'ln -sfn "$RELEASE_DIR" "$DEPLOY_PATH/current.next" && '
     'mv -T "$DEPLOY_PATH/current.next" "$DEPLOY_PATH/current"\n'
@@ -115,7 +115,7 @@ class TargetControl:
         self.run(f"chown {shlex.quote(env.ssh_user)} /tmp/{shlex.quote(name)}")
         extra = {"VERSION": version, "ARTIFACT": f"/tmp/{name}"}
         self.as_user(self.spec.install or DEFAULT_INSTALL, env_id, **extra)
-        self.as_user(SWITCH + f'rm -f "$ARTIFACT"\n', env_id, **extra)
+        self.as_user(SWITCH + 'rm -f "$ARTIFACT"\n', env_id, **extra)
         self.as_root(self.spec.activate, env_id, **extra)
         self.wait_serving(version)
 

@@ -174,7 +174,9 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
     if proc.version_required:
         untagged = next_version(newest)
         refusals.append(("without a version", [], "--yes"))
-        refusals.append(("a version that is not a tag pattern", [], "--yes not/a/version"))
+        refusals.append(
+            ("a version that does not match the tag pattern", [], "--yes not/a/version")
+        )
         if re.search(env.tag_pattern, untagged):
             refusals.append((f"the untagged version {untagged}", [], f"--yes {untagged}"))
     if env.branch:

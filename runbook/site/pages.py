@@ -23,6 +23,7 @@ from typing import Any
 import scripts_gen
 from runbook.loader import LoadedRunbook
 from runbook.model import HELPER_FUNCTIONS, RUNTIME_VARIABLES, Runbook
+from runbook.scenarios.vocabulary import vocabulary
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.render import Mode, environment, page_anchor, render
 from runbook.site.views import procedure_view, where
@@ -45,6 +46,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("operations/deployment-log.md", "operations/deployment-log.md.j2"),
     ("security.md", "security.md.j2"),
     ("reference/scripts.md", "reference/scripts.md.j2"),
+    ("reference/verification.md", "reference/verification.md.j2"),
 )
 SECTION_TITLES = {
     "procedures": "Procedures",
@@ -78,10 +80,24 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "helper_functions": HELPER_FUNCTIONS,
         "scripts": scripts,
         "where": where,
+        "vocabulary": vocabulary(),
+        "derived": _derived(loaded),
         "views": {
             pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
             for pid in rb.procedures
         },
+    }
+
+
+def _derived(loaded: LoadedRunbook) -> dict[str, list[str]]:
+    """Feature file -> the titles of the scenarios `runbook verify` derives from the runbook."""
+    if loaded.runbook.target is None:
+        return {}
+    from runbook.scenarios.derive import features
+
+    return {
+        name: re.findall(r"^\s*Scenario(?: Outline)?: (.+)$", text, re.M)
+        for name, text in features(loaded).items()
     }
 
 
