@@ -28,7 +28,7 @@ from runbook.model import OnFailure, ProcedureKind, Runbook
         In a procedure on a production environment (an environment whose id starts with
         `prod`, or that requires a version tag or confirmations), every migration step (a
         migration tool in its command, or `migrate` in its id) must come after a backup step
-        (a dump tool such as `pg_dump`, a step that must produce `$BACKUP_FILE`, or an id
+        (a dump tool such as `mysqldump`, a step that must produce `$BACKUP_FILE`, or an id
         starting with `backup`).
     """,
     example="""
@@ -138,8 +138,8 @@ def rollback_path(rb: Runbook) -> Iterator[Hit]:
     "A health check follows every restart or reload",
     rationale="""
         A restart or reload that exits 0 says nothing about whether the service came back.
-        Every step that restarts or reloads a service (`systemctl restart`, `supervisorctl
-        restart`, `kill -HUP`, `nginx -s reload`, ... or `restart`/`reload` in its id) must be
+        Every step that restarts or reloads a service (`systemctl restart`, `sv restart`,
+        `kill -HUP`, `nginx -s reload`, ... or `restart`/`reload` in its id) must be
         followed, later in the same procedure, by a health check (a step using `$HEALTH_URL`,
         `check_endpoints` or a `/health` path, or with `health` or `smoke` in its id). The
         automatic `rollback_steps` are checked on their own: a rollback that reloads must also
@@ -302,7 +302,7 @@ def procedure_navigation(rb: Runbook) -> Iterator[Hit]:
     rationale="""
         Restoring a backup overwrites every row written since it was taken, and the backup
         chosen under pressure at 3 a.m. may be the wrong one. A step that restores a
-        database (`pg_restore` other than `--list`, `mongorestore`, `mysql ... <`) must come
+        database (`mongorestore`, `mysql ... <`, a restore tool other than a listing) must come
         after a backup step in the same procedure, so the restore itself can be undone. In
         the automatic `rollback_steps`, a backup made by the procedure's own steps counts.
     """,

@@ -78,7 +78,7 @@ def _commands(rb: Runbook) -> Iterator[tuple[DocPath, str, str | None]]:
         commands and diagnosis commands must read secrets from environment variables
         (`$DB_PASSWORD`). The rule flags assignments and options such as `password=...`,
         `--token ...`, `API_KEY=...` whose value is not a `$` reference, bearer tokens,
-        URLs with a password (`postgres://app:pw@db`), AWS access key ids, GitHub and Slack
+        URLs with a password (`mysql://app:pw@db`), AWS access key ids, GitHub and Slack
         tokens, and private key headers.
     """,
     example="""
