@@ -32,7 +32,34 @@ class _Checker:
         self._procedures()
         self._checklists()
         self._operations()
+        self._target()
         return self.problems
+
+    def _target(self) -> None:
+        """Release tags the environments would refuse, and a target with nothing to build."""
+        import re
+
+        target = self.rb.target
+        if target is None:
+            return
+        for i, release in enumerate(target.releases.versions):
+            for env_id, env in self.rb.environments.items():
+                if env.require_tag and not re.search(env.tag_pattern, release.tag):
+                    self.add(
+                        ("target", "releases", "versions", i, "tag"),
+                        f"tag '{release.tag}' does not match the tag_pattern of {env_id} "
+                        f"({env.tag_pattern}): its deploy would refuse it",
+                    )
+        artifact = ("$ARTIFACT", "${ARTIFACT}")
+        if not any(
+            step.expect.file is not None and step.expect.file.path.strip() in artifact
+            for step in self.rb.steps.values()
+        ):
+            self.add(
+                ("target",),
+                "no step produces $ARTIFACT, so the harness cannot build the releases",
+                "give the build step `expect: {file: {path: $ARTIFACT}}`",
+            )
 
     def _procedures(self) -> None:
         rb = self.rb

@@ -175,12 +175,17 @@ def run_scenarios(
 
 def verify(runbook_path: Path, extra: Sequence[str] = ()) -> tuple[Verification, Path]:
     """Run the suite against the team's target and write the record next to the runbook."""
+    from runbook.console import say, warn
     from runbook.loader import load
     from runbook.target import daemon, image
 
     loaded = load(runbook_path)
-    image.definition(loaded)  # no target, or a missing Dockerfile: one line before pytest
-    daemon.client()  # Docker missing or not startable: one clear line before pytest starts
+    spec = image.definition(loaded)  # no target, or a missing Dockerfile: one line, exit 2
+    client = daemon.client()  # Docker missing or not startable: one line before pytest starts
+    say(f"building the target image of {loaded.display} (cached when unchanged)")
+    built = image.ensure_image(client, spec)  # a failed build: one line, exit 2
+    for note in built.notes:
+        warn(note)
     started = datetime.now(UTC)
     code, records = run_scenarios(loaded, extra)
     record = build_record(

@@ -27,8 +27,11 @@ def _package_files() -> list[Path]:
         p
         for package in PACKAGES
         for p in (ROOT / package).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p not in CATALOGUE
-        and p.suffix not in {".pyc"} and p.name != "mermaid.min.js"
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p not in CATALOGUE
+        and p.suffix not in {".pyc"}
+        and p.name != "mermaid.min.js"
     )
 
 

@@ -26,7 +26,8 @@ DEFAULT_INSTALL = 'mkdir -p "$RELEASE_DIR" && tar -xzf "$ARTIFACT" -C "$RELEASE_
 LOCK_NAME = ".deploy.lock"
 WIPE = (
     f'rm -rf "$DEPLOY_PATH/{LOCK_NAME}" "$DEPLOY_PATH/current" "$DEPLOY_PATH/current.next" '
-    '"$DEPLOY_PATH/revisions.log" "$DEPLOY_PATH"/releases/* "$DEPLOY_PATH"/backups/*\n'
+    '"$DEPLOY_PATH/revisions.log" "$DEPLOY_PATH/deploy.log.jsonl" '
+    '"$DEPLOY_PATH"/releases/* "$DEPLOY_PATH"/backups/*\n'
     'install -d -o "$DEPLOY_USER" -g "$DEPLOY_USER" "$DEPLOY_PATH/releases" "$DEPLOY_PATH/backups"\n'
 )
 SWITCH = (

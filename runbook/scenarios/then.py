@@ -128,16 +128,19 @@ def endpoints_answer(world: World, procedure: str) -> None:
 
 @then(parsers.parse('the mark "{mark}" is in the service\'s data'))
 def mark_present(world: World, mark: str) -> None:
+    """Read with the runbook's `target.data.read` hook."""
     assert mark in world.control.read_data(world.env_id or None).splitlines()
 
 
 @then(parsers.parse('the mark "{mark}" is not in the service\'s data'))
 def mark_absent(world: World, mark: str) -> None:
+    """Gone: the data was restored from a backup made before it was written."""
     assert mark not in world.control.read_data(world.env_id or None).splitlines()
 
 
 @then("the output says the deploy lock is held")
 def says_lock_held(world: World) -> None:
+    """The refusal names the held deploy lock."""
     lines = [line.lower() for line in world.last.output.splitlines()]
     assert [line for line in lines if "deploy lock" in line and "is held" in line], lines[-20:]
 
@@ -156,6 +159,7 @@ def says_stale(world: World) -> None:
 
 @then("the run that held the lock finishes with code 0")
 def first_finishes(world: World) -> None:
+    """The run started in the background ends well, its probe clean."""
     assert world.background is not None
     run = world.keep(world.background.finish(world.background_probe))
     world.background = None
@@ -164,11 +168,13 @@ def first_finishes(world: World) -> None:
 
 @then(parsers.re(r"the step (?P<step>[a-z0-9-]+) was skipped"))
 def step_skipped(world: World, step: str) -> None:
+    """The script logged the step as skipped (a declined confirmation of a command)."""
     assert step in world.last.logged_steps("skipped"), world.last.output[-2000:]
 
 
 @then(parsers.re(f"every step of {PROCEDURE} meets its documented expectation"))
 def all_met(step_runs: list[StepRun], procedure: str) -> None:
+    """Exit code, output, file and HTTP status as the runbook documents for each step."""
     failed = [r for r in step_runs if r.outcome == "failed"]
     detail = "\n".join(f"{r.step_id}: {'; '.join(r.problems)}\n{r.output[-1500:]}" for r in failed)
     assert not failed, f"{procedure}: {detail}"
@@ -177,6 +183,7 @@ def all_met(step_runs: list[StepRun], procedure: str) -> None:
 
 @then("every diagnosis command exits with code 0 and prints a result")
 def diagnosis_ok(diagnoses: list[tuple[str, int, str]]) -> None:
+    """Each command exits 0 and prints something the on-call engineer can read."""
     assert diagnoses
     for command, code, output in diagnoses:
         assert code == 0, f"{command}: exit {code}: {output}"

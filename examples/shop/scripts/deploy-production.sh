@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 2bf5e56ab37b9a8cccf14d046f1b1e652f2c095790ec3c54ed7ae280634be40e)
+# Source:     runbook.yaml (sha256 6213712d86576a7981fc34f7d2586ea227dc3f88cb0d7e09aac0ae701a24a263)
 # Procedure:  deploy-production
 # Regenerate: runbook build
 # Help:       deploy-production.sh --help

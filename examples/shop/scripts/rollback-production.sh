@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 2bf5e56ab37b9a8cccf14d046f1b1e652f2c095790ec3c54ed7ae280634be40e)
+# Source:     runbook.yaml (sha256 6213712d86576a7981fc34f7d2586ea227dc3f88cb0d7e09aac0ae701a24a263)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
@@ -627,7 +627,9 @@ _rb_step_2() {  # step: check-release-exists
 _rb_step_3() {  # step: list-backups
   _rb_run 3 list-backups 'List the recent backups' remote 10 0 2 abort 0 \
     '' '' 0 '' 1 procedure \
-    'ls -1t "$BACKUP_DIR"/*.dump | head -n 5'
+    'found=$(ls -1t "$BACKUP_DIR"/*.dump 2>/dev/null | head -n 5 || true)
+echo "${found:-no backup in $BACKUP_DIR yet}"
+'
 }
 _rb_step_4() {  # step: confirm-rollback
   _rb_run 4 confirm-rollback 'Confirm the rollback' local 300 0 2 abort 0 \
