@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 6213712d86576a7981fc34f7d2586ea227dc3f88cb0d7e09aac0ae701a24a263)
+# Source:     runbook.yaml (sha256 8e394640ed303b1356dd8d0ac354faf579eb31a4ab558a79dcc73b4fdfa78005)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
