@@ -63,7 +63,10 @@ def probe_clean(world: World) -> None:
         if run.probe is not None:
             assert run.probe.requests > 0, "the probe made no request"
             assert not run.probe.bound, f"the probe stopped before the run: {run.probe.summary()}"
-            assert run.probe.failures == 0, f"{run.probe.summary()}: {run.probe.first_failures}"
+            assert run.probe.failures == 0, (
+                f"{run.probe.summary()}: {run.probe.first_failures}\n"
+                f"while {run.command} printed:\n{run.output[-2500:]}"
+            )
 
 
 @then(parsers.re(f"the log shows the rollback steps of {PROCEDURE} ran"))
