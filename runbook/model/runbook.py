@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from runbook.model.base import Id, Ignore, Strict, Text
+from runbook.model.base import Id, Ignore, Strict
 from runbook.model.environment import Environment
 from runbook.model.operations import Contact, Emergency, EscalationLevel, Severity
 from runbook.model.procedures import Procedure
@@ -17,16 +17,17 @@ from runbook.model.reference import (
     PerformanceTarget,
 )
 from runbook.model.steps import Step
+from runbook.model.text import Label, Prose, RelativePath, ShortText
 
 
 class Service(Strict):
     """The service the runbook deploys."""
 
-    name: Text = Field(description="Service name, used in titles and artifact names.")
-    description: str = Field("", description="What the service does.")
-    repository: str = Field("", description="Where its code lives.")
-    stack: list[Text] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
-    team: str = Field("", description="Owning team.")
+    name: Label = Field(description="Service name, used in titles and artifact names.")
+    description: Prose = Field("", description="What the service does.")
+    repository: ShortText = Field("", description="Where its code lives.")
+    stack: list[Label] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
+    team: ShortText = Field("", description="Owning team.")
 
 
 class Lint(Strict):
@@ -38,7 +39,7 @@ class Lint(Strict):
 class Runbook(Strict):
     """A deployment runbook: the single source of truth for the site, scripts and scenarios."""
 
-    include: list[str] = Field(
+    include: list[RelativePath] = Field(
         default_factory=list,
         description="Other YAML files (relative paths) whose sections are merged into this one.",
     )
