@@ -8,7 +8,9 @@ message instead of exhausting memory or the stack.
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,26 +77,68 @@ def _loc(file: str, node: Node) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a source file as UTF-8 text, refusing what is not a readable text file."""
-    if not path.exists():
-        raise RunbookError(Problem(f"no such file: {display}", hint="check the path"))
-    if path.is_dir():
-        raise RunbookError(Problem(f"{display} is a directory, not a runbook file"))
-    if not path.is_file():  # a device or a pipe could be read forever
-        raise RunbookError(Problem(f"{display} is not a regular file"))
+def _os_reason(exc: OSError) -> str:
+    """An OS error in the reader's words (no errno numbers, no traceback)."""
+    reasons = {
+        errno.ENOENT: "no such file",
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ELOOP: "too many symbolic links",
+        errno.ENOTDIR: "a part of the path is not a directory",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a file was named: the ``include`` entry, its path in the document, the name."""
+
+    location: Location | None
+    path: str
+    name: str
+
+
+def read_text(path: Path, display: str, origin: Origin | None = None) -> str:
+    """Read a source file as UTF-8 text, refusing what is not a readable text file.
+
+    One ``stat`` decides, so a name too long, a permission error, a directory, a device or a
+    pipe (which could be read forever) is one line, located at the ``include`` entry that
+    named the file when there is one.
+    """
+    where, doc_path = (origin.location, origin.path) if origin else (None, "")
+    name = origin.name if origin else display
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise RunbookError(
-                Problem(
-                    f"file is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
-                    Location(display, 1, 1),
-                )
-            )
-        data = path.read_bytes()
+        info = path.stat()
     except OSError as exc:
-        raise RunbookError(Problem(f"cannot read {display}: {exc.strerror}")) from None
+        if exc.errno == errno.ENOENT:
+            what = "included file not found" if origin else "no such file"
+            hint = "" if origin else "check the path"
+            raise RunbookError(Problem(f"{what}: {name}", where, doc_path, hint)) from None
+        message = f"cannot read {name}: {_os_reason(exc)}"
+        raise RunbookError(Problem(message, where, doc_path)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise RunbookError(Problem(f"{name} is a directory, not a runbook file", where, doc_path))
+    if not stat.S_ISREG(info.st_mode):  # a device or a pipe could be read forever
+        raise RunbookError(Problem(f"{name} is not a regular file", where, doc_path))
+    if info.st_size > MAX_BYTES:
+        raise RunbookError(
+            Problem(
+                f"file is {info.st_size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
+                Location(display, 1, 1),
+            )
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise RunbookError(
+            Problem(f"cannot read {name}: {exc.strerror or _os_reason(exc)}", where, doc_path)
+        ) from None
+    if len(data) > MAX_BYTES:
+        raise RunbookError(
+            Problem(f"a runbook file may be at most {MAX_BYTES:,} bytes", Location(display, 1, 1))
+        )
     if b"\x00" in data:
         raise RunbookError(
             Problem("not a text file (it contains NUL bytes)", Location(display, 1, 1))
@@ -140,8 +184,8 @@ class _Composer:
     ``MAX_NODES`` or the first level past ``MAX_DEPTH``.
     """
 
-    def __init__(self, loader: yaml.SafeLoader, display: str) -> None:
-        self.loader = loader
+    def __init__(self, loader: Any, display: str) -> None:
+        self.loader = loader  # PyYAML's or libyaml's parser; neither is typed
         self.display = display
         self.count = 0
         self.anchors: dict[str, Node] = {}
@@ -166,7 +210,7 @@ class _Composer:
         return root
 
     def node(self, depth: int) -> Node:
-        event = self.loader.get_event()
+        event: Any = self.loader.get_event()
         self.count += 1
         if self.count > MAX_NODES:
             raise self._fail(event, f"document holds more than {MAX_NODES:,} values")
@@ -182,18 +226,19 @@ class _Composer:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = self.loader.resolve(ScalarNode, event.value, event.implicit)
-            node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
+            node: Node = ScalarNode(tag, event.value, *marks, style=event.style)
             self._anchor(event, node)
             return node
         if isinstance(event, yaml.SequenceStartEvent):
             return self._collection(event, SequenceNode, yaml.SequenceEndEvent, depth)
         return self._collection(event, MappingNode, yaml.MappingEndEvent, depth)
 
-    def _collection(self, event: Any, kind: type[Node], end: type[Any], depth: int) -> Node:
+    def _collection(self, event: Any, kind: Any, end: type[Any], depth: int) -> Node:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(kind, None, event.implicit)
-        node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        node: Node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
         self._anchor(event, node)
         items: list[Any] = node.value
         while not self.loader.check_event(end):
@@ -372,9 +417,9 @@ class _Builder:
         return RunbookError(Problem(message, _loc(self.display, node), format_path(path), hint))
 
 
-def load_document(path: Path, display: str) -> tuple[Any, SourceMap]:
-    """Load one YAML file into plain data and its source map."""
-    text = read_text(path, display)
+def load_document(path: Path, display: str, origin: Origin | None = None) -> tuple[Any, SourceMap]:
+    """Load one YAML file into plain data and its source map (``origin``: where it was named)."""
+    text = read_text(path, display, origin)
     root = compose(text, display)
     builder = _Builder(display)
     try:
