@@ -53,8 +53,8 @@ ZWSP = "\u200b"
         (_step(title=f"Build{RLO}"), "steps.build.title", "U+202E"),
         (lambda d: d["procedures"]["deploy-staging"].update(title=f"Deploy{ZWSP}"), "procedures.deploy-staging.title", "U+200B"),
         (lambda d: d["checklists"]["before"]["items"][0].update(check=f"make{RLO} test"), "checklists.before.items[0].check", "U+202E"),
-        (lambda d: d["emergencies"]["app-down"]["diagnosis"][0].update(command=f"ps\u2066 aux"), "emergencies.app-down.diagnosis[0].command", "U+2066"),
-        (lambda d: d["service"].update(name=f"demo\ufeff"), "service.name", "U+FEFF"),
+        (lambda d: d["emergencies"]["app-down"]["diagnosis"][0].update(command="ps\u2066 aux"), "emergencies.app-down.diagnosis[0].command", "U+2066"),
+        (lambda d: d["service"].update(name="demo\ufeff"), "service.name", "U+FEFF"),
     ],
 )  # fmt: skip
 def test_invisible_characters_in_commands_and_titles_are_located_errors(
