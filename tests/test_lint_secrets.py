@@ -47,4 +47,3 @@ def test_secret_found(command: str, what: str) -> None:
 @pytest.mark.parametrize("command", CLEAN)
 def test_no_secret(command: str) -> None:
     assert find_secret(command) is None
-

@@ -34,11 +34,15 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a bearer token", re.compile(rf"\bBearer\s+{_NOT_VAR}[A-Za-z0-9._~+/=-]{{8,}}", re.I)),
     (
         "a password in a URL",
-        re.compile(rf"\b[a-z][a-z0-9+.-]{{0,32}}://[^\s/:@$]{{1,256}}:{_NOT_VAR}[^\s/@$]{{1,256}}@", re.I),
+        re.compile(
+            rf"\b[a-z][a-z0-9+.-]{{0,32}}://[^\s/:@$]{{1,256}}:{_NOT_VAR}[^\s/@$]{{1,256}}@", re.I
+        ),
     ),
     (
         "a password in a --user option",
-        re.compile(rf"""(?:\s-u|--user)[\s=]{{1,8}}["']?[^\s:$"']{{1,256}}:{_NOT_VAR}[^\s"'$]{{3,}}"""),
+        re.compile(
+            rf"""(?:\s-u|--user)[\s=]{{1,8}}["']?[^\s:$"']{{1,256}}:{_NOT_VAR}[^\s"'$]{{3,}}"""
+        ),
     ),
     ("a password for sshpass", re.compile(rf"""\bsshpass\s+-p\s*["']?{_NOT_VAR}[^\s"'$]{{3,}}""")),
     ("a literal secret", re.compile(rf"(?<![\w-]){_NAMES}\s{{0,8}}[=:]\s{{0,8}}{_VALUE}", re.I)),

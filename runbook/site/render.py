@@ -72,7 +72,9 @@ class _Runs:
 
     @classmethod
     def of(cls, text: str) -> _Runs:
-        starts, ends, by_length = [], [], {}
+        starts: list[int] = []
+        ends: list[int] = []
+        by_length: dict[int, list[int]] = {}
         for index, run in enumerate(_RUN.finditer(text)):
             starts.append(run.start())
             ends.append(run.end())
