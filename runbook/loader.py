@@ -6,6 +6,7 @@ never parse the source again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections import defaultdict
@@ -19,7 +20,7 @@ from runbook.errors import Location, Problem, RunbookError
 from runbook.model import Runbook
 from runbook.references import check_references
 from runbook.validation import problems_from
-from runbook.yamlsrc import DocPath, SourceMap, load_document
+from runbook.yamlsrc import DocPath, Origin, SourceMap, load_document
 
 #: Sections whose entries are keyed by id: included files add entries to them.
 KEYED_SECTIONS = (
@@ -72,22 +73,27 @@ class _Assembler:
         self.files: list[Path] = []
         self.data: dict[str, Any] = {}
 
-    def read(
-        self, path: Path, chain: tuple[Path, ...] = (), origin: Location | None = None
-    ) -> None:
-        path = path.resolve() if path.exists() else path
+    def read(self, path: Path, chain: tuple[Path, ...] = (), origin: Origin | None = None) -> None:
         display = _display(path)
+        with contextlib.suppress(OSError):  # a name too long stays as given; read_text says so
+            path = path.resolve()
         if path in chain:
             raise RunbookError(
                 Problem(
-                    f"{display} is already being included (an include cycle)", origin, "include"
+                    f"{display} is already being included (an include cycle)",
+                    origin.location if origin else None,
+                    "include",
                 )
             )
         if len(self.files) >= MAX_INCLUDES:
             raise RunbookError(
-                Problem(f"more than {MAX_INCLUDES} included files", origin, "include")
+                Problem(
+                    f"more than {MAX_INCLUDES} included files",
+                    origin.location if origin else None,
+                    "include",
+                )
             )
-        data, smap = load_document(path, display)
+        data, smap = load_document(path, display, origin)
         if not isinstance(data, dict):
             kind = "a list" if isinstance(data, list) else "a single value"
             raise RunbookError(
@@ -101,24 +107,9 @@ class _Assembler:
         if len(self.files) == 1:
             self.smap.values[()] = smap.values[()]
         self._merge(data, smap, display)
-        includes = data.get("include", [])
-        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-            raise RunbookError(
-                Problem(
-                    "'include' must be a list of file paths", smap.locate(("include",)), "include"
-                )
-            )
-        for i, name in enumerate(includes):
-            target = path.parent / name
-            if not target.is_file():
-                raise RunbookError(
-                    Problem(
-                        f"included file not found: {name}",
-                        smap.locate(("include", i)),
-                        f"include[{i}]",
-                    )
-                )
-            self.read(target, (*chain, path), smap.locate(("include", i)))
+        for i, name in enumerate(_includes(data, smap)):
+            where = Origin(smap.locate(("include", i)), f"include[{i}]", name)
+            self.read(path.parent / name, (*chain, path), where)
 
     def _merge(self, data: dict[str, Any], smap: SourceMap, display: str) -> None:
         first = not self.files[:-1]
@@ -172,6 +163,25 @@ class _Assembler:
 
 
 _Positions = dict[DocPath, list[tuple[bool, DocPath, Location]]]
+
+
+def _includes(data: dict[str, Any], smap: SourceMap) -> list[str]:
+    """The file names a document includes: relative paths, each one line."""
+    includes = data.get("include", [])
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise RunbookError(
+            Problem("'include' must be a list of file paths", smap.locate(("include",)), "include")
+        )
+    for i, name in enumerate(includes):
+        if not name or os.path.isabs(name) or name.startswith("~") or "\n" in name:
+            raise RunbookError(
+                Problem(
+                    "an include is a path relative to the file that names it",
+                    smap.locate(("include", i)),
+                    f"include[{i}]",
+                )
+            )
+    return includes
 
 
 def _index(smap: SourceMap) -> _Positions:

@@ -8,7 +8,9 @@ message instead of exhausting memory or the stack.
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,26 +77,68 @@ def _loc(file: str, node: Node) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a source file as UTF-8 text, refusing what is not a readable text file."""
-    if not path.exists():
-        raise RunbookError(Problem(f"no such file: {display}", hint="check the path"))
-    if path.is_dir():
-        raise RunbookError(Problem(f"{display} is a directory, not a runbook file"))
-    if not path.is_file():  # a device or a pipe could be read forever
-        raise RunbookError(Problem(f"{display} is not a regular file"))
+def _os_reason(exc: OSError) -> str:
+    """An OS error in the reader's words (no errno numbers, no traceback)."""
+    reasons = {
+        errno.ENOENT: "no such file",
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ELOOP: "too many symbolic links",
+        errno.ENOTDIR: "a part of the path is not a directory",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a file was named: the ``include`` entry, its path in the document, the name."""
+
+    location: Location | None
+    path: str
+    name: str
+
+
+def read_text(path: Path, display: str, origin: Origin | None = None) -> str:
+    """Read a source file as UTF-8 text, refusing what is not a readable text file.
+
+    One ``stat`` decides, so a name too long, a permission error, a directory, a device or a
+    pipe (which could be read forever) is one line, located at the ``include`` entry that
+    named the file when there is one.
+    """
+    where, doc_path = (origin.location, origin.path) if origin else (None, "")
+    name = origin.name if origin else display
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise RunbookError(
-                Problem(
-                    f"file is {size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
-                    Location(display, 1, 1),
-                )
-            )
-        data = path.read_bytes()
+        info = path.stat()
     except OSError as exc:
-        raise RunbookError(Problem(f"cannot read {display}: {exc.strerror}")) from None
+        if exc.errno == errno.ENOENT:
+            what = "included file not found" if origin else "no such file"
+            hint = "" if origin else "check the path"
+            raise RunbookError(Problem(f"{what}: {name}", where, doc_path, hint)) from None
+        message = f"cannot read {name}: {_os_reason(exc)}"
+        raise RunbookError(Problem(message, where, doc_path)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise RunbookError(Problem(f"{name} is a directory, not a runbook file", where, doc_path))
+    if not stat.S_ISREG(info.st_mode):  # a device or a pipe could be read forever
+        raise RunbookError(Problem(f"{name} is not a regular file", where, doc_path))
+    if info.st_size > MAX_BYTES:
+        raise RunbookError(
+            Problem(
+                f"file is {info.st_size:,} bytes; a runbook file may be at most {MAX_BYTES:,}",
+                Location(display, 1, 1),
+            )
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise RunbookError(
+            Problem(f"cannot read {name}: {exc.strerror or _os_reason(exc)}", where, doc_path)
+        ) from None
+    if len(data) > MAX_BYTES:
+        raise RunbookError(
+            Problem(f"a runbook file may be at most {MAX_BYTES:,} bytes", Location(display, 1, 1))
+        )
     if b"\x00" in data:
         raise RunbookError(
             Problem("not a text file (it contains NUL bytes)", Location(display, 1, 1))
@@ -126,43 +170,148 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, display: str) -> Runb
     )
 
 
-def compose(text: str, display: str) -> Node:
-    """Parse text into a single YAML node tree, with syntax errors located."""
-    try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as exc:
-        raise _reader_error(exc, text, display) from None
-    try:
-        if not loader.check_node():
-            raise RunbookError(
-                Problem("the file is empty", Location(display, 1, 1), hint="start with 'service:'")
-            )
-        root = loader.get_node()
-        if loader.check_node():
-            extra = loader.get_node()
+#: libyaml's parser when PyYAML was built with it (about 25 times faster); else PyYAML's own.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Lines read past a libyaml error when PyYAML's parser re-reads the text for its wording.
+_ERROR_CONTEXT_LINES = 3
+
+
+class _Composer:
+    """Builds the node tree from the parser's events, counting nodes and depth as it goes.
+
+    PyYAML's composers (libyaml's included) build the whole tree before anyone can count it,
+    so a dense file took a minute to be refused; here parsing stops at the first node past
+    ``MAX_NODES`` or the first level past ``MAX_DEPTH``.
+    """
+
+    def __init__(self, loader: Any, display: str) -> None:
+        self.loader = loader  # PyYAML's or libyaml's parser; neither is typed
+        self.display = display
+        self.count = 0
+        self.anchors: dict[str, Node] = {}
+
+    def document(self) -> Node | None:
+        loader = self.loader
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        root = self.node(0)
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            extra = loader.peek_event()
             raise RunbookError(
                 Problem(
                     "a runbook file holds one YAML document; found another",
-                    _loc(display, extra) if extra is not None else None,
+                    _mark(self.display, extra.start_mark),
                     hint="remove the extra '---' or split the file and use 'include'",
                 )
             )
-    except yaml.MarkedYAMLError as exc:
+        return root
+
+    def node(self, depth: int) -> Node:
+        event: Any = self.loader.get_event()
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self._fail(event, f"document holds more than {MAX_NODES:,} values")
+        if depth > MAX_DEPTH:
+            raise self._fail(event, f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchors:
+                raise self._fail(
+                    event, f"YAML syntax error: found undefined alias '{event.anchor}'"
+                )
+            return self.anchors[event.anchor]
+        if isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self.loader.resolve(ScalarNode, event.value, event.implicit)
+            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
+            node: Node = ScalarNode(tag, event.value, *marks, style=event.style)
+            self._anchor(event, node)
+            return node
+        if isinstance(event, yaml.SequenceStartEvent):
+            return self._collection(event, SequenceNode, yaml.SequenceEndEvent, depth)
+        return self._collection(event, MappingNode, yaml.MappingEndEvent, depth)
+
+    def _collection(self, event: Any, kind: Any, end: type[Any], depth: int) -> Node:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(kind, None, event.implicit)
+        node: Node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        self._anchor(event, node)
+        items: list[Any] = node.value
+        while not self.loader.check_event(end):
+            if kind is MappingNode:
+                items.append((self.node(depth + 1), self.node(depth + 1)))
+            else:
+                items.append(self.node(depth + 1))
+        node.end_mark = self.loader.get_event().end_mark
+        return node
+
+    def _anchor(self, event: Any, node: Node) -> None:
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+
+    def _fail(self, event: Any, message: str) -> RunbookError:
+        return RunbookError(Problem(message, _mark(self.display, event.start_mark)))
+
+
+def _mark(display: str, mark: Any) -> Location | None:
+    return Location(display, mark.line + 1, mark.column + 1) if mark is not None else None
+
+
+def _compose_with(loader_class: type[yaml.SafeLoader], text: str, display: str) -> Node | None:
+    try:
+        loader = loader_class(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, display) from None
+    try:
+        return _Composer(loader, display).document()
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, display: str) -> RunbookError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return _reader_error(exc, text, display)
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = Location(display, mark.line + 1, mark.column + 1) if mark else None
         message = (exc.problem or exc.context or "invalid YAML").strip()
-        raise RunbookError(Problem(f"YAML syntax error: {message}", where)) from None
-    except yaml.reader.ReaderError as exc:
-        raise _reader_error(exc, text, display) from None
+        return RunbookError(Problem(f"YAML syntax error: {message}", where))
+    return RunbookError(Problem(f"YAML error: {exc}", Location(display, 1, 1)))
+
+
+def _python_wording(exc: yaml.YAMLError, text: str, display: str) -> RunbookError:
+    """The error as PyYAML's own parser words and places it (libyaml's wording is terser and
+    counts bytes, not characters), read only up to a few lines past where libyaml stopped."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        lines = text.split("\n", mark.line + _ERROR_CONTEXT_LINES + 1)
+        text = "\n".join(lines[: mark.line + _ERROR_CONTEXT_LINES + 1])
+    try:
+        _compose_with(yaml.SafeLoader, text, display)
+    except yaml.YAMLError as python_exc:
+        return _syntax_error(python_exc, text, display)
+    except RunbookError as python_error:
+        return python_error
+    return _syntax_error(exc, text, display)
+
+
+def compose(text: str, display: str) -> Node:
+    """Parse text into a single YAML node tree, with syntax errors located."""
+    try:
+        root = _compose_with(_FAST_LOADER, text, display)
     except yaml.YAMLError as exc:
-        raise RunbookError(Problem(f"YAML error: {exc}", Location(display, 1, 1))) from None
-    except RecursionError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise _syntax_error(exc, text, display) from None
+        raise _python_wording(exc, text, display) from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops long before
         raise RunbookError(
             Problem("nesting too deep to be a runbook", Location(display, 1, 1))
         ) from None
-    finally:
-        loader.dispose()
-    if root is None:  # pragma: no cover - check_node guarantees a node
+    if root is None:
         raise RunbookError(
             Problem("the file is empty", Location(display, 1, 1), hint="start with 'service:'")
         )
@@ -268,9 +417,9 @@ class _Builder:
         return RunbookError(Problem(message, _loc(self.display, node), format_path(path), hint))
 
 
-def load_document(path: Path, display: str) -> tuple[Any, SourceMap]:
-    """Load one YAML file into plain data and its source map."""
-    text = read_text(path, display)
+def load_document(path: Path, display: str, origin: Origin | None = None) -> tuple[Any, SourceMap]:
+    """Load one YAML file into plain data and its source map (``origin``: where it was named)."""
+    text = read_text(path, display, origin)
     root = compose(text, display)
     builder = _Builder(display)
     try:

@@ -236,7 +236,8 @@ _rb_indent() {
 
 # ---------------------------------------------------------------- variables
 _rb_valid_version() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
-_rb_set_version() {
+_rb_set_version() {  # bounded before any =~, so no pattern ever reads a huge VERSION
+  [ "${#1}" -le 128 ] || _rb_refuse "VERSION is ${#1} characters long: at most 128"
   _rb_valid_version "$1" || _rb_refuse "invalid VERSION '$1': use letters, digits, '.', '_' and '-' only"
   VERSION=$1
   _rb_derive

@@ -216,12 +216,13 @@ def test_a_host_or_user_that_escaped_validation_is_refused(field: str, value: st
 def _evil_local_target(tmp: Path, check_contains: str) -> Target:
     """The local target's runbook with hostile text everywhere a run prints or compares it."""
     data = target_runbook(tmp)
-    data["service"]["name"] = EVIL
-    data["environments"]["staging"]["title"] = EVIL
-    data["contacts"]["oncall"].update(name=EVIL, role=EVIL)
-    data["contacts"]["oncall"]["channels"][0]["value"] = EVIL
+    label = EVIL.replace("\n", " ")  # titles and names are one line; prose keeps the break
+    data["service"]["name"] = label
+    data["environments"]["staging"]["title"] = label
+    data["contacts"]["oncall"].update(name=label, role=label)
+    data["contacts"]["oncall"]["channels"][0]["value"] = label
     for step in data["steps"].values():
-        step["title"] = EVIL
+        step["title"] = label
     data["steps"]["hello"]["confirm"] = EVIL
     data["steps"]["check"]["expect"] = {
         "output_contains": check_contains,
@@ -233,9 +234,9 @@ def _evil_local_target(tmp: Path, check_contains: str) -> Target:
     )
     data["steps"]["undo"]["command"] = "exit 1"  # so a failed check ends in escalation
     procedure = data["procedures"]["deploy"]
-    procedure.update(title=EVIL, description=EVIL, post_tasks=[EVIL])
+    procedure.update(title=label, description=EVIL, post_tasks=[EVIL])
     for stage in procedure["stages"]:
-        stage["title"] = EVIL
+        stage["title"] = label
     return Target(tmp, data)
 
 

@@ -156,3 +156,33 @@ def test_production_refuses_a_checkout_that_is_not_at_the_tag(
     result = run(script_dir / "deploy-production.sh", "--yes", "v1.0.1", cwd=repo, env=env)
     refused(result, tmp_path, "step check-tag failed before anything changed on the target")
     assert "HEAD is not v1.0.1" in result.stdout
+
+
+LONG_VERSION = "v" + "1" * 100_000
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+@pytest.mark.parametrize(
+    ("script", "args", "message"),
+    [
+        ("rollback-production.sh", ["--yes", "--backup", "../../etc/passwd"], "invalid backup name '../../etc/passwd'"),
+        ("rollback-production.sh", ["--yes", "--backup=/srv/app/backups/x.dump"], "not a path"),
+        ("rollback-production.sh", ["--yes", "--backup", "b" * 300], "invalid backup name"),
+        ("rollback-production.sh", ["--yes", "--no-db-restore", LONG_VERSION], "VERSION is 100001 characters long: at most 128"),
+        ("deploy-production.sh", ["--yes", LONG_VERSION], "VERSION is 100001 characters long: at most 128"),
+        ("deploy-staging.sh", ["--yes", LONG_VERSION], "at most 128"),
+    ],
+)  # fmt: skip
+def test_hostile_arguments_are_refused_before_any_ssh(
+    script_dir: Path,
+    repo: Path,
+    tmp_path: Path,
+    env: dict[str, str],
+    script: str,
+    args: list[str],
+    message: str,
+    dry_run: list[str],
+) -> None:
+    result = run(script_dir / script, *dry_run, *args, cwd=repo, env=env)
+    refused(result, tmp_path, message)
+    assert len(result.stderr) < 2_000  # the refusal does not echo the whole argument

@@ -81,16 +81,19 @@ class _Tags(HTMLParser):
         ("- [ref]: javascript:x", "- \\[ref]: javascript:x"),
         ("**x**{: onclick=alert(1) }", "**x**\\{: onclick=alert(1) }"),
         ("keep `${VERSION}` in code", "keep `${VERSION}` in code"),
-        # markdown pairs the opening `` with the first shorter run: the tag is outside the span
+        # a span stays only where markdown closes it: the next run of as many backticks
         ("`a``<b>`", "`a``<b>`"),
-        ("`<b>``x", "`&lt;b>``x"),
-        ("``<b>` <i>`", "``<b>` &lt;i>`"),
-        # an unpaired `` makes markdown skip four characters: the backslashes escape nothing
-        ("``\\\\`<b>`", "``\\\\`&lt;b>`"),
-        # a span that a line end or a table cell could cut short is escaped to the end
-        ("`a\n<b>`", "`a\n&lt;b>`"),
-        ("`a|<b>` `<i>`", "`a|&lt;b>` `&lt;i>`"),
-        ("``x\n`<b>`", "``x\n`&lt;b>`"),
+        ("`<b>``x", "&#96;&lt;b>&#96;&#96;x"),
+        ("``<b>` <i>`", "&#96;&#96;&lt;b>` <i>`"),
+        # escaped backslashes before a backtick leave it free to open a span
+        ("``\\\\`<b>`", "&#96;&#96;\\\\`<b>`"),
+        # a span that a line end or a table cell could cut short is no span: its ticks are
+        # entities, so nothing around the value can pair with them
+        ("`a\n<b>`", "&#96;a\n&lt;b>&#96;"),
+        ("`a|<b>` `<i>`", "&#96;a|&lt;b>` `&lt;i>&#96;"),
+        ("``x\n`<b>`", "&#96;&#96;x\n`<b>`"),
+        ("a ` (check: ", "a &#96; (check: "),
+        ("ends in a backslash \\", "ends in a backslash &#92;"),
     ],
 )
 def test_md_text_escapes_html_outside_code_spans(text: str, expected: str) -> None:

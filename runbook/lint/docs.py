@@ -9,24 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from runbook.lint.engine import RULES
 from runbook.model import Runbook
+from runbook.site.render import environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _environment() -> Environment:
-    # Markdown output from the rules' own text (not from YAML): nothing to escape.
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+    """The site's environment: a page lists the runbook's ignores and their reasons, which are
+    YAML text, so these pages escape like every other page (a reason once reached it raw)."""
+    return environment(TEMPLATES)
 
 
 def _ignores(runbook: Runbook | None, rule_id: str) -> list[tuple[str, str]]:

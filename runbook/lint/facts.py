@@ -1,7 +1,9 @@
 """What the rules need to know about steps and environments, decided in one place.
 
 A rule asks "is this step a migration?" rather than matching commands itself, so every rule
-agrees on the answer and the documentation can state the definitions once.
+agrees on the answer and the documentation can state the definitions once. What a pattern
+scans after a keyword is bounded (500 characters), so a long command full of keywords is
+searched in linear time.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ MIGRATION_COMMAND = re.compile(
 )
 #: Commands that overwrite a database from a backup (listing a backup's contents is not one).
 RESTORE_COMMAND = re.compile(
-    r"\bpg_restore\b(?![^\n]*(?:--list\b|\s-l\b))|\bmongorestore\b|\bmysql\b[^\n|;&]*<"
+    r"\bpg_restore\b(?![^\n]{0,500}(?:--list\b|\s-l\b))|\bmongorestore\b|\bmysql\b[^\n|;&<]{0,500}<"
 )
 #: Commands that restart or reload a running service.
 RESTART_COMMAND = re.compile(
     r"\b(systemctl|service|rc-service|supervisorctl|pm2|docker(?:[\s-]+compose)?|kubectl\s+rollout)"
-    r"\b[^\n;|&]*\b(restart|reload)\b"
+    r"\b[^\n;|&]{0,500}\b(restart|reload)\b"
     r"|\bkill\s+-(?:s\s+)?(?:SIG)?(?:HUP|USR2)\b"
     r"|\bnginx\s+-s\s+reload\b|\bapachectl\s+(?:graceful|restart)\b"
 )

@@ -12,6 +12,7 @@ import difflib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +66,7 @@ def drift(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
         target = root / rel
         shown = _display(target)
         try:
-            committed = target.read_text(encoding="utf-8")
+            committed = _read_regular(target)
         except FileNotFoundError:
             issues.append(
                 Issue(
@@ -101,9 +102,19 @@ def drift(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
     return issues
 
 
+def _read_regular(path: Path) -> str:
+    """A generated file's text; anything but a regular file (a pipe would block the check for
+    ever, a device never end) is refused without being opened."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(f"{_display(path)} is not a regular file")
+    return path.read_text(encoding="utf-8")
+
+
 def _says_generated(path: Path) -> bool:
     """Whether a file's header says `runbook build` generated it (so a user's script never is)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
         with path.open(encoding="utf-8", errors="replace") as handle:
             head = "".join(handle.readline() for _ in range(8)).lower()
     except OSError:

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from runbook.console import inert, inert_json
 from runbook.errors import Problem
 from runbook.lint.outputs import Issue
 
@@ -58,8 +59,8 @@ class CheckReport:
 
 
 def json_text(report: CheckReport) -> str:
-    """The report as one JSON document (stable keys, for tools and tests)."""
-    return json.dumps(
+    """The report as one JSON document (stable keys, for tools and tests), inert in a CI log."""
+    return _json(
         {
             "source": report.source,
             "ok": not report.issues,
@@ -87,10 +88,14 @@ def problems_json(source: str, problems: list[Problem]) -> str:
         for p in problems
     ]
     counts = {"invalid": len(issues)}
-    return json.dumps(
+    return _json(
         {"source": source, "ok": False, "exit_code": 2, "counts": counts, "issues": issues},
         indent=2,
     )
+
+
+def _json(document: object, indent: int) -> str:
+    return inert_json(json.dumps(document, indent=indent))
 
 
 #: Diff lines shown per file on a terminal or in a CI log; JSON keeps the whole diff.
@@ -131,8 +136,9 @@ def github_lines(report: CheckReport) -> list[str]:
         message = f"{issue.path}: {issue.message}" if issue.path else issue.message
         lines.append(annotation(issue.file, issue.line, issue.column, issue.rule, message))
         if issue.detail:
-            lines += [f"::group::diff {issue.file}", *shown_diff(issue.detail), "::endgroup::"]
-    lines.append(report.summary())
+            diff = [inert(line) for line in shown_diff(issue.detail)]
+            lines += [f"::group::diff {_escape_data(issue.file)}", *diff, "::endgroup::"]
+    lines.append(inert(report.summary()))
     return lines
 
 

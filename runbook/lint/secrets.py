@@ -3,6 +3,10 @@
 A runbook is published as a site, committed to a repository and copied into scripts, so a
 password in a command leaks three times. The patterns are deliberately narrow: they look for a
 value written out, and accept any value that starts with `$` (a variable reference).
+
+Every repetition that could run on is bounded (a name part of 32 characters, a value of 256):
+an unbounded one let a 128 KB command of near misses take minutes, each start scanning to the
+end of the text; bounded, each start looks at a few hundred characters and a search is linear.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from runbook.yamlsrc import DocPath
 _NOT_VAR = r"(?!\$)(?!<)"
 _VALUE = rf"""["']?{_NOT_VAR}[^\s"'$;&|)]{{4,}}"""
 _NAMES = (
-    r"[A-Za-z_]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|client[_-]?secret)[A-Za-z_]*"
+    r"[A-Za-z_]{0,32}(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|client[_-]?secret)[A-Za-z_]{0,32}"
 )
 
 #: (what it is, pattern). Each pattern matches only a literal value, never `$NAME`.
@@ -30,14 +34,18 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a bearer token", re.compile(rf"\bBearer\s+{_NOT_VAR}[A-Za-z0-9._~+/=-]{{8,}}", re.I)),
     (
         "a password in a URL",
-        re.compile(rf"\b[a-z][a-z0-9+.-]*://[^\s/:@$]+:{_NOT_VAR}[^\s/@$]+@", re.I),
+        re.compile(
+            rf"\b[a-z][a-z0-9+.-]{{0,32}}://[^\s/:@$]{{1,256}}:{_NOT_VAR}[^\s/@$]{{1,256}}@", re.I
+        ),
     ),
     (
         "a password in a --user option",
-        re.compile(rf"""(?:\s-u|--user)[\s=]+["']?[^\s:$"']+:{_NOT_VAR}[^\s"'$]{{3,}}"""),
+        re.compile(
+            rf"""(?:\s-u|--user)[\s=]{{1,8}}["']?[^\s:$"']{{1,256}}:{_NOT_VAR}[^\s"'$]{{3,}}"""
+        ),
     ),
     ("a password for sshpass", re.compile(rf"""\bsshpass\s+-p\s*["']?{_NOT_VAR}[^\s"'$]{{3,}}""")),
-    ("a literal secret", re.compile(rf"(?<![\w-]){_NAMES}\s*[=:]\s*{_VALUE}", re.I)),
+    ("a literal secret", re.compile(rf"(?<![\w-]){_NAMES}\s{{0,8}}[=:]\s{{0,8}}{_VALUE}", re.I)),
     ("a literal secret", re.compile(rf"--{_NAMES}(?:=|\s+){_VALUE}", re.I)),
 )
 

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from runbook.model.text import Label, Text
+
 ID_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 
 Id = Annotated[
@@ -25,7 +27,9 @@ SeverityLevel = Annotated[
     StringConstraints(pattern=r"^P[0-3]$"),
     Field(description="Severity level, `P0` (critical) to `P3` (low)."),
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+__all__ = ["ID_PATTERN", "Id", "Ignore", "Label", "RunsOn", "SeverityLevel", "Strict", "Text"]
 
 
 class Strict(BaseModel):
@@ -44,5 +48,5 @@ class RunsOn(StrEnum):
 class Ignore(Strict):
     """Switches one lint rule off, with the reason kept next to it for the reviewer."""
 
-    rule: str = Field(description="Id of the lint rule to switch off, e.g. `RB003`.")
+    rule: Label = Field(description="Id of the lint rule to switch off, e.g. `RB003`.")
     reason: Text = Field(description="Why the rule does not apply here.")

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
 
-from runbook.model.base import Strict, Text
+from runbook.model.base import Strict
+from runbook.model.ere import check_ere
+from runbook.model.text import Code, Label, Prose
 
 HOST_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 USER_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
@@ -40,17 +42,17 @@ class Endpoint(Strict):
 
     path: UrlPath
     status: StrictInt = Field(200, ge=100, le=599, description="Expected HTTP status code.")
-    contains: str | None = Field(
+    contains: Code | None = Field(
         None, description="Text the response body must contain (may use `$VERSION`)."
     )
-    title: str | None = Field(None, description="What the endpoint proves, for the reader.")
+    title: Label | None = Field(None, description="What the endpoint proves, for the reader.")
 
 
 class Environment(Strict):
     """A place the service runs: how to reach it, where releases live, what production asks for."""
 
-    title: Text = Field(description="Human name, e.g. `Staging`.")
-    description: str = Field("", description="What this environment is for.")
+    title: Label = Field(description="Human name, e.g. `Staging`.")
+    description: Prose = Field("", description="What this environment is for.")
     host: Host
     ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
     ssh_port: StrictInt = Field(22, ge=1, le=65535, description="SSH port of the host.")
@@ -59,11 +61,13 @@ class Environment(Strict):
     )
     base_url: str = Field(
         "http://127.0.0.1",
+        max_length=2048,
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
         description="Base URL of the service as seen from the target; endpoints are relative to it.",
     )
     branch: str | None = Field(
         None,
+        max_length=255,
         pattern=r"^[A-Za-z0-9._/-]+$",
         description="Git branch a deploy must start from; none means any branch.",
     )
@@ -72,7 +76,10 @@ class Environment(Strict):
     )
     tag_pattern: str = Field(
         r"^v[0-9]+\.[0-9]+\.[0-9]+$",
-        description="Regular expression (POSIX ERE) a version tag must match.",
+        min_length=1,
+        max_length=256,
+        description="Regular expression (POSIX ERE, as bash's `=~` reads it) a version tag must "
+        "match: `[0-9]`, not `\\d`; no back-references or lookarounds.",
     )
     confirmations: StrictInt = Field(
         0, ge=0, le=10, description="How many confirmations a deploy to this environment asks for."
@@ -96,14 +103,8 @@ class Environment(Strict):
 
     @field_validator("tag_pattern")
     @classmethod
-    def _tag_pattern_compiles(cls, value: str) -> str:
-        import re
-
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
+    def _tag_pattern_is_ere(cls, value: str) -> str:
+        return check_ere(value)
 
     @property
     def health_url(self) -> str:

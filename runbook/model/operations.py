@@ -6,16 +6,17 @@ from enum import StrEnum
 
 from pydantic import Field, StrictInt
 
-from runbook.model.base import Id, RunsOn, SeverityLevel, Strict, Text
+from runbook.model.base import Id, RunsOn, SeverityLevel, Strict
+from runbook.model.text import BASH_INT_MAX, Code, Label, Prose, Text
 
 
 class Severity(Strict):
     """A row of the rollback decision matrix."""
 
     level: SeverityLevel
-    title: Text = Field(description="Name of the level, e.g. `Critical`.")
-    response_time: Text = Field(description="How fast someone must act, e.g. `< 5 min`.")
-    action: Text = Field(description="What to do, e.g. `Immediate rollback`.")
+    title: Label = Field(description="Name of the level, e.g. `Critical`.")
+    response_time: Label = Field(description="How fast someone must act, e.g. `< 5 min`.")
+    action: Label = Field(description="What to do, e.g. `Immediate rollback`.")
     examples: list[Text] = Field(
         default_factory=list, description="Typical incidents of this level."
     )
@@ -24,22 +25,22 @@ class Severity(Strict):
 class Command(Strict):
     """A command worth knowing: shown with a copy button, runnable on its own."""
 
-    title: Text = Field(description="What the command tells or does.")
-    command: Text = Field(description="The exact command.")
+    title: Label = Field(description="What the command tells or does.")
+    command: Code = Field(description="The exact command.")
     runs_on: RunsOn = Field(RunsOn.remote, description="Where to run it.")
-    why: str = Field("", description="When to reach for it.")
+    why: Prose = Field("", description="When to reach for it.")
 
 
 class Emergency(Strict):
     """An emergency procedure: how to recognise the incident, diagnose it and act."""
 
-    title: Text = Field(description="E.g. `Application down`.")
+    title: Label = Field(description="E.g. `Application down`.")
     severity: SeverityLevel
     symptoms: list[Text] = Field(min_length=1, description="What the on-call engineer sees.")
     diagnosis: list[Command] = Field(min_length=1, description="Commands that narrow it down.")
     actions: list[Text] = Field(min_length=1, description="What to do, in order.")
     escalate_to: StrictInt | None = Field(
-        None, ge=1, description="Escalation level to call when the actions do not help."
+        None, ge=1, le=20, description="Escalation level to call when the actions do not help."
     )
 
 
@@ -56,16 +57,16 @@ class Channel(Strict):
     """One way to reach a contact."""
 
     kind: ChannelKind = Field(description="`pager`, `phone`, `slack` or `email`.")
-    value: Text = Field(description="Address, handle or number.")
+    value: Label = Field(description="Address, handle or number.")
 
 
 class Contact(Strict):
     """A person or rota to call."""
 
-    name: Text = Field(description="Name or rota, e.g. `On-call engineer`.")
-    role: Text = Field(description="What they own during an incident.")
+    name: Label = Field(description="Name or rota, e.g. `On-call engineer`.")
+    role: Label = Field(description="What they own during an incident.")
     channels: list[Channel] = Field(default_factory=list, description="How to reach them.")
-    hours: str = Field("24/7", description="When they can be reached.")
+    hours: Label = Field("24/7", description="When they can be reached.")
 
 
 class EscalationLevel(Strict):
@@ -74,6 +75,6 @@ class EscalationLevel(Strict):
     level: StrictInt = Field(ge=1, le=20, description="1 is called first.")
     contact: Id = Field(description="Id of the contact called at this level.")
     after_minutes: StrictInt = Field(
-        ge=0, description="Minutes into the incident when this level is called."
+        ge=0, le=BASH_INT_MAX, description="Minutes into the incident when this level is called."
     )
-    when: Text = Field(description="What triggers this level.")
+    when: Label = Field(description="What triggers this level.")

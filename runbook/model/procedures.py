@@ -10,8 +10,9 @@ from enum import StrEnum
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, model_validator
 
-from runbook.model.base import Id, Strict, Text
+from runbook.model.base import Id, Strict
 from runbook.model.environment import Endpoint
+from runbook.model.text import Label, Prose, Text
 
 
 class ProcedureKind(StrEnum):
@@ -24,16 +25,16 @@ class ProcedureKind(StrEnum):
 class Stage(Strict):
     """A stage as the reader sees it, made of steps from the step library."""
 
-    title: Text = Field(description="Stage title, e.g. `Pre-deployment validation`.")
-    why: str = Field("", description="What the stage achieves.")
+    title: Label = Field(description="Stage title, e.g. `Pre-deployment validation`.")
+    why: Prose = Field("", description="What the stage achieves.")
     steps: list[Id] = Field(min_length=1, description="Ids of steps from `steps`, in order.")
 
 
 class Procedure(Strict):
     """A deploy or rollback procedure: the page the reader follows and the script that runs it."""
 
-    title: Text = Field(description="Title, e.g. `Production deployment`.")
-    description: str = Field("", description="When to use this procedure.")
+    title: Label = Field(description="Title, e.g. `Production deployment`.")
+    description: Prose = Field("", description="When to use this procedure.")
     kind: ProcedureKind = Field(description="`deploy` or `rollback`.")
     environment: Id = Field(description="Id of the environment this procedure acts on.")
     script: str | None = Field(
@@ -65,7 +66,11 @@ class Procedure(Strict):
     checklist_before: Id | None = Field(None, description="Checklist to complete before starting.")
     checklist_after: Id | None = Field(None, description="Checklist to complete after finishing.")
     target_minutes: StrictFloat | None = Field(
-        None, gt=0, description="How long the procedure should take at most, in minutes."
+        None,
+        gt=0,
+        le=10_000,
+        allow_inf_nan=False,
+        description="How long the procedure should take at most, in minutes.",
     )
 
     @model_validator(mode="after")

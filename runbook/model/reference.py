@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import Field, StrictFloat, StrictInt, model_validator
 
-from runbook.model.base import Id, RunsOn, Strict, Text
+from runbook.model.base import Id, RunsOn, Strict
 from runbook.model.operations import Command
+from runbook.model.text import BASH_INT_MAX, Code, Label, Prose, ShortText, Text
 
 
 class ChecklistCategory(StrEnum):
@@ -25,17 +26,19 @@ class ChecklistItem(Strict):
     """One box to tick; a `check` command lets a machine tick it."""
 
     text: Text = Field(description="What must be true.")
-    check: str | None = Field(None, description="Command whose success proves the item.")
+    check: Code | None = Field(None, description="Command whose success proves the item.")
     runs_on: RunsOn = Field(RunsOn.local, description="Where the check command runs.")
 
 
 class Checklist(Strict):
     """A checklist rendered as a task list."""
 
-    title: Text = Field(description="Heading of the checklist.")
+    title: Label = Field(description="Heading of the checklist.")
     category: ChecklistCategory = Field(description="Where it belongs in the runbook.")
     environment: Id | None = Field(None, description="Environment it applies to, if only one.")
-    cadence: str | None = Field(None, description="For maintenance: `monthly`, `quarterly`, ...")
+    cadence: ShortText | None = Field(
+        None, description="For maintenance: `monthly`, `quarterly`, ..."
+    )
     items: list[ChecklistItem] = Field(description="The items, in order.")
 
 
@@ -49,15 +52,17 @@ class Direction(StrEnum):
 class Metric(Strict):
     """A monitored metric with the thresholds that raise a warning and a critical alert."""
 
-    title: Text = Field(description="What is measured, e.g. `Error rate`.")
-    category: Text = Field(description="Group, e.g. `application`, `database`, `external APIs`.")
-    unit: str = Field("", description="Unit of the value, e.g. `ms`, `%`.")
+    title: Label = Field(description="What is measured, e.g. `Error rate`.")
+    category: Label = Field(description="Group, e.g. `application`, `database`, `external APIs`.")
+    unit: ShortText = Field("", description="Unit of the value, e.g. `ms`, `%`.")
     direction: Direction = Field(
         description="`above`: alert when the value rises past a threshold."
     )
-    warning: StrictFloat = Field(description="Threshold of the warning alert.")
-    critical: StrictFloat = Field(description="Threshold of the critical alert.")
-    source: str = Field("", description="Where the value comes from (query, dashboard, command).")
+    warning: StrictFloat = Field(allow_inf_nan=False, description="Threshold of the warning alert.")
+    critical: StrictFloat = Field(
+        allow_inf_nan=False, description="Threshold of the critical alert."
+    )
+    source: Prose = Field("", description="Where the value comes from (query, dashboard, command).")
 
     @model_validator(mode="after")
     def _coherent(self) -> Metric:
@@ -78,7 +83,7 @@ class Monitoring(Strict):
     """Monitoring and alerts."""
 
     watch_minutes: StrictInt = Field(
-        60, ge=0, description="How long to watch dashboards after a deploy."
+        60, ge=0, le=BASH_INT_MAX, description="How long to watch dashboards after a deploy."
     )
     metrics: dict[Id, Metric] = Field(min_length=1, description="Metrics by id.")
 
@@ -88,7 +93,7 @@ class BackupPolicy(Strict):
 
     retention_days: StrictInt = Field(14, ge=1, le=3650, description="Days a backup is kept.")
     min_bytes: StrictInt = Field(
-        1024, ge=1, description="A backup smaller than this is a failed backup."
+        1024, ge=1, le=BASH_INT_MAX, description="A backup smaller than this is a failed backup."
     )
     includes: list[Text] = Field(default_factory=list, description="What a backup contains.")
     verification: list[Text] = Field(default_factory=list, description="How a backup is verified.")
@@ -107,10 +112,12 @@ class Comparison(StrEnum):
 class PerformanceTarget(Strict):
     """A figure the deployment process must meet."""
 
-    title: Text = Field(description="What is measured, e.g. `Production deployment time`.")
+    title: Label = Field(description="What is measured, e.g. `Production deployment time`.")
     comparison: Comparison = Field(description="How the measured figure meets the target.")
-    value: StrictFloat = Field(description="The target figure, e.g. `10` for `< 10 min`.")
-    unit: str = Field("", description="`min`, `s`, `%` ...")
+    value: StrictFloat = Field(
+        allow_inf_nan=False, description="The target figure, e.g. `10` for `< 10 min`."
+    )
+    unit: ShortText = Field("", description="`min`, `s`, `%` ...")
     procedure: Id | None = Field(None, description="Procedure the target measures, if one.")
 
     @property
@@ -123,14 +130,14 @@ class PerformanceTarget(Strict):
 class LogField(Strict):
     """A field of the deployment log."""
 
-    name: Text = Field(description="Label of the field, e.g. `Version`.")
-    hint: str = Field("", description="What to write, e.g. `v1.0.1`.")
+    name: Label = Field(description="Label of the field, e.g. `Version`.")
+    hint: ShortText = Field("", description="What to write, e.g. `v1.0.1`.")
 
 
 class LogSection(Strict):
     """A section of the deployment log template."""
 
-    title: Text = Field(description="Heading of the section, e.g. `Deployment`.")
+    title: Label = Field(description="Heading of the section, e.g. `Deployment`.")
     fields: list[LogField] = Field(min_length=1, description="The fields to fill in, in order.")
 
 
@@ -143,7 +150,7 @@ class DeploymentLog(Strict):
 class CommandGroup(Strict):
     """Useful commands for one tool (process manager, database, web server)."""
 
-    title: Text = Field(description="The tool, e.g. `Process manager`.")
+    title: Label = Field(description="The tool, e.g. `Process manager`.")
     runs_on: RunsOn = Field(
         RunsOn.remote, description="Where its commands run, unless one says otherwise."
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field
 
-from runbook.model.base import Id, Ignore, Strict, Text
+from runbook.model.base import Id, Ignore, Strict
 from runbook.model.environment import Environment
 from runbook.model.operations import Contact, Emergency, EscalationLevel, Severity
 from runbook.model.procedures import Procedure
@@ -18,16 +20,17 @@ from runbook.model.reference import (
 )
 from runbook.model.steps import Step
 from runbook.model.target import Target
+from runbook.model.text import Label, Prose, RelativePath, ShortText
 
 
 class Service(Strict):
     """The service the runbook deploys."""
 
-    name: Text = Field(description="Service name, used in titles and artifact names.")
-    description: str = Field("", description="What the service does.")
-    repository: str = Field("", description="Where its code lives.")
-    stack: list[Text] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
-    team: str = Field("", description="Owning team.")
+    name: Label = Field(description="Service name, used in titles and artifact names.")
+    description: Prose = Field("", description="What the service does.")
+    repository: ShortText = Field("", description="Where its code lives.")
+    stack: list[Label] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
+    team: ShortText = Field("", description="Owning team.")
 
 
 class Lint(Strict):
@@ -39,7 +42,7 @@ class Lint(Strict):
 class Runbook(Strict):
     """A deployment runbook: the single source of truth for the site, scripts and scenarios."""
 
-    include: list[str] = Field(
+    include: list[RelativePath] = Field(
         default_factory=list,
         description="Other YAML files (relative paths) whose sections are merged into this one.",
     )
@@ -93,11 +96,24 @@ class Runbook(Strict):
 
     def procedures_using(self, step_id: str) -> list[str]:
         """Ids of the procedures that run a step, for the back links on the site."""
-        return [
-            pid
-            for pid, proc in self.procedures.items()
-            if step_id in proc.step_ids or step_id in proc.rollback_steps
-        ]
+        return list(self.step_users.get(step_id, {}))
+
+    @cached_property
+    def step_users(self) -> dict[str, dict[str, bool]]:
+        """Step id -> {procedure id: whether it is one of the procedure's own steps (else a
+        rollback step)}, in procedure order. Computed once: the step library page asks for
+        every step, and asking each procedure each time made 12,000 steps take minutes."""
+        users: dict[str, dict[str, bool]] = {}
+        for pid, proc in self.procedures.items():
+            for step_id in proc.rollback_steps:
+                users.setdefault(step_id, {})[pid] = False
+            for step_id in proc.step_ids:
+                users.setdefault(step_id, {})[pid] = True
+        order = {pid: i for i, pid in enumerate(self.procedures)}
+        return {
+            sid: dict(sorted(found.items(), key=lambda item: order[item[0]]))
+            for sid, found in users.items()
+        }
 
     def chooses_backup(self, procedure_id: str) -> bool:
         """A rollback with a step that reads a chosen `$BACKUP_FILE` (a restore).

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
-from runbook.model.base import Ignore, RunsOn, Strict, Text
+from runbook.model.base import Ignore, RunsOn, Strict
+from runbook.model.text import BASH_INT_MAX, Code, Label, OptionalCode, Prose
 
 
 class OnFailure(StrEnum):
@@ -24,17 +25,19 @@ class OnFailure(StrEnum):
 class FileExpectation(Strict):
     """A file the step must leave behind, at least this large (a backup that is not empty)."""
 
-    path: str = Field(
+    path: Code = Field(
         description="Path of the file; may use runtime variables such as `$BACKUP_FILE`."
     )
-    min_bytes: StrictInt = Field(1, ge=0, description="Smallest acceptable size in bytes.")
+    min_bytes: StrictInt = Field(
+        1, ge=0, le=BASH_INT_MAX, description="Smallest acceptable size in bytes."
+    )
 
 
 class Expect(Strict):
     """What success looks like for a step; the script and the scenarios check the same things."""
 
     exit_code: StrictInt = Field(0, ge=0, le=255, description="Exit code the command must return.")
-    output_contains: str | None = Field(
+    output_contains: Code | None = Field(
         None, description="Text the command's standard output must contain (may use `$VERSION`)."
     )
     file: FileExpectation | None = Field(None, description="A file the step must produce.")
@@ -46,17 +49,16 @@ class Expect(Strict):
 class Step(Strict):
     """One action of a procedure: a command with its purpose, expectation and failure policy."""
 
-    title: Text = Field(description="Short imperative title shown in the site and the script.")
-    why: str = Field("", description="Why the step exists, for the reader at 3 a.m.")
+    title: Label = Field(description="Short imperative title shown in the site and the script.")
+    why: Prose = Field("", description="Why the step exists, for the reader at 3 a.m.")
     runs_on: RunsOn = Field(
         RunsOn.local, description="`local` (deploying machine) or `remote` (target)."
     )
-    command: str | None = Field(
+    command: OptionalCode | None = Field(
         None,
-        max_length=20_000,
         description="Bash run for the step. Runtime variables ($VERSION, $RELEASE_DIR, ...) are set.",
     )
-    confirm: str | None = Field(
+    confirm: Code | None = Field(
         None,
         max_length=500,
         description="A question the operator must answer `yes` to before the step runs.",
@@ -74,7 +76,7 @@ class Step(Strict):
     dangerous: StrictBool = Field(
         False, description="Changes production state in a way that is hard to undo."
     )
-    expected_output: str | None = Field(
+    expected_output: Prose | None = Field(
         None, description="Example of what the operator should see, for the site."
     )
     ignore: list[Ignore] = Field(default_factory=list, description="Lint rules switched off here.")

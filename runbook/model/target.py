@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from runbook.model.base import Strict
+from runbook.model.text import Code, OptionalCode
 
 RELATIVE_PATTERN = r"^[A-Za-z0-9._@+-][A-Za-z0-9._/@+-]*$"
 IMAGE_PATH_PATTERN = r"^/[A-Za-z0-9._/@+-]*$"
@@ -40,11 +41,7 @@ ImagePath = Annotated[
     StringConstraints(pattern=IMAGE_PATH_PATTERN, max_length=1024),
     Field(description="An absolute path inside the image."),
 ]
-Shell = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=20_000),
-    Field(description="Bash, run with `set -euo pipefail`."),
-]
+Shell = Annotated[Code, Field(description="Bash, run with `set -euo pipefail`.")]
 
 #: The variables every hook runs with (besides the runtime variables of the staging deploy).
 HOOK_VARIABLES: dict[str, str] = {
@@ -99,7 +96,7 @@ class TargetImage(Strict):
 class ReleaseChange(Strict):
     """Files that differ from the source tree in one release."""
 
-    files: dict[RelativePath, Annotated[str, StringConstraints(max_length=100_000)]] = Field(
+    files: dict[RelativePath, OptionalCode] = Field(
         default_factory=dict, description="Files written over the source tree: path -> content."
     )
     without: list[RelativePath] = Field(

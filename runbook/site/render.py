@@ -19,9 +19,9 @@ section, attr_list anchors, admonitions) and the single file ``DEPLOYMENT-RUNBOO
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,9 +31,6 @@ from markupsafe import Markup
 
 Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
-#: Where Python-Markdown (and pymdownx.inlinehilite) looks for a code span: escaped
-#: backslashes before a backtick, or an unescaped backtick.
-_TICK = re.compile(r"(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`")
 #: Where markdown may end a paragraph (a line) or a table cell, cutting a code span short.
 _BOUNDARY = re.compile(r"[\n|]")
 
@@ -56,62 +53,85 @@ def _escape_html(text: str, quote: bool = True) -> str:
     return _QUOTE.sub(r"\1&gt;", text) if quote else text
 
 
-def _pair(text: str, begin: int) -> tuple[int, bool]:
-    """Where markdown's ``find_code_spans`` ends the span opened at ``begin``, and whether it
-    found one: the next run of as many backticks, else the first longest shorter run. For an
-    unpaired opening it skips twice the opening's length; so do we, to stay in step."""
-    opening = len(text[begin:]) - len(text[begin:].lstrip("`"))
-    longest, longest_end = 0, 0
-    for run in re.finditer(r"`+", text[begin + opening :]):
-        size, end = len(run.group(0)), begin + opening + run.end()
-        if size == opening:
-            return end, True
-        if size > longest:
-            longest, longest_end = size, end
-    if 0 < longest < opening:
-        return longest_end, True
-    return min(begin + 2 * opening, len(text)), False
+_RUN = re.compile(r"`+")
+#: A backtick as an HTML entity: shown as "`" by every renderer, never a code span delimiter.
+_TICK_ENTITY = "&#96;"
 
 
-def _code_spans(text: str) -> Iterator[tuple[int, int, bool]]:
-    """What markdown's backtick pattern takes from ``text``, in order: ``(start, end, paired)``
-    for each code span, or each unpaired opening and what it skips."""
-    pos, escaped = 0, False
-    while True:
-        if not escaped:
-            match = _TICK.search(text, pos)
-            if match is None:
-                return
-            if match.group(1):  # escaped backslashes: the backtick after them opens a span
-                pos, escaped = match.end(), True
-                continue
-            pos = match.start()
-        escaped = False
-        end, paired = _pair(text, pos)
-        yield pos, end, paired
-        pos = end
+@dataclass(frozen=True)
+class _Runs:
+    """The backtick runs of a text, indexed so that each lookup is a binary search.
+
+    Markdown (Python-Markdown's ``find_code_spans`` and CommonMark alike) closes a code span
+    at the next run of exactly as many backticks, counting backticks a backslash precedes.
+    """
+
+    starts: list[int]
+    ends: list[int]
+    by_length: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, text: str) -> _Runs:
+        starts: list[int] = []
+        ends: list[int] = []
+        by_length: dict[int, list[int]] = {}
+        for index, run in enumerate(_RUN.finditer(text)):
+            starts.append(run.start())
+            ends.append(run.end())
+            by_length.setdefault(run.end() - run.start(), []).append(index)
+        return cls(starts, ends, by_length)
+
+    def closer(self, after: int, length: int) -> int | None:
+        """Index of the first run after run ``after`` that is ``length`` backticks long."""
+        candidates = self.by_length.get(length, [])
+        found = bisect.bisect_right(candidates, after)
+        return candidates[found] if found < len(candidates) else None
+
+
+def _backslashes_before(text: str, pos: int, floor: int) -> int:
+    count = 0
+    while pos - count - 1 >= floor and text[pos - count - 1] == "\\":
+        count += 1
+    return count
 
 
 def md_text(value: Any, quote: bool = True) -> Any:
     """Escape HTML in YAML text, leaving backtick code spans for markdown to escape.
 
+    A code span stays only when markdown is sure to pair it as we do: closed by the next run of
+    as many backticks, before any line end (a new block may start there) or ``|`` (a table
+    cell may end there). Every other backtick that could open a span becomes ``&#96;``, so no
+    span can reach into the text around the value and nothing depends on how a renderer pairs
+    leftovers. One pass with binary searches: linear in practice, however many backticks.
+
     ``quote=False`` leaves a leading ``>`` alone, for text that never starts a line.
     """
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
+    runs = _Runs.of(value)
+    boundaries = [m.start() for m in _BOUNDARY.finditer(value)]
     out: list[str] = []
-    last = 0
-    for start, end, paired in _code_spans(value):
-        boundary = _BOUNDARY.search(value, start)
-        stop = boundary.start() if boundary else len(value)
-        if end > stop or _pair(value[:stop], start) != (end, paired):
-            break  # a block or table cell may end before markdown's span does: escape the rest
-        if not paired:
-            continue
-        out.append(_escape_html(value[last:start], quote))
-        out.append(value[start:end])
-        last = end
-    out.append(_escape_html(value[last:], quote))
+    last = index = 0
+    while index < len(runs.starts):
+        start, end = runs.starts[index], runs.ends[index]
+        opening = start + _backslashes_before(value, start, last) % 2  # `\`` is a plain tick
+        length = end - opening
+        closer = runs.closer(index, length) if length else None
+        if length and closer is not None:
+            cut = bisect.bisect_right(boundaries, opening)
+            if cut == len(boundaries) or boundaries[cut] >= runs.ends[closer]:
+                out += [
+                    _escape_html(value[last:opening], quote),
+                    value[opening : runs.ends[closer]],
+                ]
+                last, index = runs.ends[closer], closer + 1
+                continue
+        out += [_escape_html(value[last:opening], quote), _TICK_ENTITY * length]
+        last, index = end, index + 1
+    tail = _escape_html(value[last:], quote)
+    if _backslashes_before(tail, len(tail), 0) % 2:  # would escape what the template writes next
+        tail = tail[:-1] + "&#92;"
+    out.append(tail)
     return Markup("".join(out))
 
 
@@ -131,11 +151,22 @@ def fence(command: str, lang: str = "bash") -> Markup:
 
 
 def code(value: str) -> Markup:
-    """An inline code span around any text, whatever backticks it holds."""
+    """An inline code span around any text, whatever backticks it holds.
+
+    Line breaks become spaces first: a blank line would end the paragraph and the span with it,
+    leaving the rest of the text outside any code span, unescaped.
+    """
+    value = " ".join(value.split()) or " "
     longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
     marks = "`" * (longest + 1)
     pad = " " if value.startswith("`") or value.endswith("`") else ""
     return Markup(f"{marks}{pad}{value}{pad}{marks}")
+
+
+def code_cell(value: str) -> Markup:
+    """A code span fit for one table cell; text with a ``|`` (which ends a cell on some code
+    hosts even inside a span) is shown as escaped text instead."""
+    return cell(value) if "|" in value else code(value)
 
 
 def mermaid_label(value: str) -> Markup:
@@ -183,10 +214,12 @@ def page_anchor(page: str) -> str:
     return "page-" + page.removesuffix(".md").replace("/", "-")
 
 
-def environment() -> Environment:
-    """The jinja2 environment: autoescape on, YAML text escaped for markdown, strict undefined."""
+def environment(templates: Path = TEMPLATES) -> Environment:
+    """The jinja2 environment of every markdown page: autoescape on, every value that is not
+    already markup escaped for markdown by the ``finalize`` hook (:func:`md_text`), strict
+    undefined. The lint rules' pages use it too, with their own ``templates`` folder."""
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         finalize=md_text,
@@ -195,7 +228,12 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        cell=cell, fence=fence, code=code, mermaid_label=mermaid_label, yes_no=yes_no
+        cell=cell,
+        code=code,
+        code_cell=code_cell,
+        fence=fence,
+        mermaid_label=mermaid_label,
+        yes_no=yes_no,
     )
     return env
 

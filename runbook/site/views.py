@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from runbook.model import Endpoint, OnFailure, Procedure, Runbook, RunsOn, Stage, Step
 from runbook.site.comparison import uses_helper
+from runbook.site.render import code
 from runbook.verification import Verification
 
 
@@ -24,7 +27,7 @@ class StepView:
     after_point: bool
     is_point: bool
     failure: str
-    expectations: list[str]
+    expectations: list[Markup]
     script_line: int | None = None
     verified: str | None = None
 
@@ -59,19 +62,20 @@ def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
     return f"the target: `{env.ssh_user}@{env.host}` (remote, over SSH)"
 
 
-def expectations(step: Step) -> list[str]:
-    """What success looks like, one short sentence each."""
+def expectations(step: Step) -> list[Markup]:
+    """What success looks like, one short sentence each; YAML text only inside code spans."""
     expect = step.expect
-    out = [f"exits with code {expect.exit_code}"] if step.command else []
+    out = [Markup(f"exits with code {int(expect.exit_code)}")] if step.command else []
     if expect.output_contains:
-        out.append(f"output contains `{expect.output_contains}`")
+        out.append("output contains " + code(expect.output_contains))
     if expect.file:
-        size = expect.file.min_bytes
-        out.append(f"leaves `{expect.file.path}` of at least {size} byte{'' if size == 1 else 's'}")
+        size = int(expect.file.min_bytes)
+        plural = "" if size == 1 else "s"
+        out.append("leaves " + code(expect.file.path) + f" of at least {size} byte{plural}")
     if expect.http_status:
-        out.append(f"reports HTTP status {expect.http_status}")
+        out.append(Markup(f"reports HTTP status {int(expect.http_status)}"))
     if step.confirm:
-        out.append("the operator answers `yes`")
+        out.append(Markup("the operator answers `yes`"))
     return out
 
 

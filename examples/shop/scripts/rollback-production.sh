@@ -236,7 +236,8 @@ _rb_indent() {
 
 # ---------------------------------------------------------------- variables
 _rb_valid_version() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
-_rb_set_version() {
+_rb_set_version() {  # bounded before any =~, so no pattern ever reads a huge VERSION
+  [ "${#1}" -le 128 ] || _rb_refuse "VERSION is ${#1} characters long: at most 128"
   _rb_valid_version "$1" || _rb_refuse "invalid VERSION '$1': use letters, digits, '.', '_' and '-' only"
   VERSION=$1
   _rb_derive
@@ -766,6 +767,10 @@ _rb_parse() {
     version=$1
   fi
   _RB_VERSION_ARG=$version
+  # a plain file name from the list, checked before anything connects (dry runs included)
+  if [ -n "$_RB_BACKUP_ARG" ] && { [ "${#_RB_BACKUP_ARG}" -gt 255 ] || [[ ! $_RB_BACKUP_ARG =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }; then
+    _rb_refuse "invalid backup name '${_RB_BACKUP_ARG:0:80}': give a file name from the list (letters, digits, '.', '_', '-'), not a path"
+  fi
 }
 
 _rb_version() {  # VERSION from the argument, git, or (rollbacks) the target
@@ -782,7 +787,7 @@ _rb_choose_backup() {  # BACKUP_FILE for the restore: --backup, --no-db-restore,
     return 0
   fi
   if [ -n "$_RB_BACKUP_ARG" ]; then
-    name=${_RB_BACKUP_ARG##*/}
+    name=$_RB_BACKUP_ARG
     for backup in "${_RB_BACKUPS[@]}"; do
       if [ "$backup" = "$name" ]; then
         BACKUP_FILE="$BACKUP_DIR/$name"
@@ -813,7 +818,7 @@ _rb_dry_run() {
   [ -n "$VERSION" ] || VERSION='<previous release, read from the target>'
   PREVIOUS_VERSION='<serving release, read from the target>'
   if [ "$_RB_NO_DB_RESTORE" = 1 ]; then BACKUP_FILE=''
-  elif [ -n "$_RB_BACKUP_ARG" ]; then BACKUP_FILE="$BACKUP_DIR/${_RB_BACKUP_ARG##*/}"
+  elif [ -n "$_RB_BACKUP_ARG" ]; then BACKUP_FILE="$BACKUP_DIR/$_RB_BACKUP_ARG"
   else BACKUP_FILE='<chosen from the last backups on the target>'; fi
   _rb_derive
   _rb_say "Target: $_RB_TARGET"
@@ -835,7 +840,6 @@ _rb_precheck() {  # refusals that must come before anything touches the target
     _rb_refuse "choose the database backup with --backup NAME, or pass --no-db-restore"
   fi
   if [ -n "$_RB_BACKUP_ARG" ]; then
-    [[ ${_RB_BACKUP_ARG##*/} =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || _rb_refuse "invalid backup name '$_RB_BACKUP_ARG'"
     [ "$_RB_NO_DB_RESTORE" = 0 ] || _rb_refuse "--backup and --no-db-restore exclude each other"
   fi
   return 0

@@ -230,7 +230,8 @@ _rb_indent() {
 
 # ---------------------------------------------------------------- variables
 _rb_valid_version() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
-_rb_set_version() {
+_rb_set_version() {  # bounded before any =~, so no pattern ever reads a huge VERSION
+  [ "${#1}" -le 128 ] || _rb_refuse "VERSION is ${#1} characters long: at most 128"
   _rb_valid_version "$1" || _rb_refuse "invalid VERSION '$1': use letters, digits, '.', '_' and '-' only"
   VERSION=$1
   _rb_derive
@@ -707,6 +708,10 @@ _rb_parse() {
     version=$1
   fi
   _RB_VERSION_ARG=$version
+  # a plain file name from the list, checked before anything connects (dry runs included)
+  if [ -n "$_RB_BACKUP_ARG" ] && { [ "${#_RB_BACKUP_ARG}" -gt 255 ] || [[ ! $_RB_BACKUP_ARG =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }; then
+    _rb_refuse "invalid backup name '${_RB_BACKUP_ARG:0:80}': give a file name from the list (letters, digits, '.', '_', '-'), not a path"
+  fi
 }
 
 _rb_version() {  # VERSION from the argument, git, or (rollbacks) the target
