@@ -1,30 +1,52 @@
-"""`runbook init`: the new project validates, builds, checks clean, and its scenarios run.
+"""`runbook init`: a stack-neutral project that validates, builds, checks clean and verifies.
 
 One project is scaffolded and built per module (the build runs mkdocs), then each test looks
-at one promise. Tests that change files work on their own scaffold.
+at one promise. Tests that change files work on their own scaffold. The container test runs
+`runbook verify` on a fresh scaffold against its own staging target.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from pytest_bdd.steps import step_function_context_registry
 
+from runbook import __version__
 from runbook.check import run_check
 from runbook.cli import main
-from runbook.init import FILES, TEMPLATES, render_files, service_name
+from runbook.init import FILES, TEMPLATES, context, render_files, scaffold, service_name
 from runbook.lint import lint_loaded
 from runbook.loader import load
+from runbook.scenarios.checkout import Checkout
+from runbook.scenarios.releases import Artifacts
+from runbook.target.image import definition
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+#: What the bundled example runs on: none of it may leak into a new team's project.
+EXAMPLE_STACK = (
+    "items-api",
+    "gunicorn",
+    "supervisor",
+    "postgresql",
+    "psql",
+    "pg_dump",
+    "pg_restore",
+    "/srv/app",
+    "example.internal",
+)
 
 
 def _env() -> dict[str, str]:
@@ -57,14 +79,27 @@ def test_init_writes_every_file(built: Path) -> None:
     for rel in FILES:
         assert (built / rel).is_file(), rel
     assert (built / "site" / "index.html").is_file()
+    assert not (built / "pytest.ini").exists()  # verify brings its own pytest configuration
 
 
 def test_the_new_runbook_validates_and_lints_clean(built: Path) -> None:
     loaded = load(built / "runbook.yaml")
-    assert loaded.runbook.service.name == "payments-api"
-    assert {p.kind.value for p in loaded.runbook.procedures.values()} == {"deploy", "rollback"}
-    assert set(loaded.runbook.environments) == {"staging", "production"}
-    assert loaded.runbook.checklists and loaded.runbook.severities and loaded.runbook.escalation
+    rb = loaded.runbook
+    assert rb.service.name == "payments-api"
+    assert {p.kind.value for p in rb.procedures.values()} == {"deploy", "rollback"}
+    assert set(rb.procedures) == {
+        "deploy-staging",
+        "deploy-production",
+        "rollback-staging",
+        "rollback-production",
+    }
+    assert set(rb.environments) == {"staging", "production"}
+    production = rb.environments["production"]
+    assert production.require_tag and production.confirmations == 1
+    for pid, proc in rb.procedures.items():
+        assert proc.point_of_no_return, pid
+        assert bool(proc.rollback_steps) is (proc.kind.value == "deploy"), pid
+    assert rb.checklists and rb.severities and rb.escalation and rb.contacts
     assert lint_loaded(loaded) == []
 
 
@@ -82,20 +117,160 @@ def test_mkdocs_build_strict_works(built: Path, tmp_path: Path) -> None:
     assert (tmp_path / "s" / "rules" / "RB001" / "index.html").is_file()
 
 
-def test_the_starter_scenarios_run(built: Path) -> None:
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], built)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed" in result.stdout
+@pytest.mark.parametrize("name", ["ledger", "My_Service.v2", "x" * 64, "1.0"])
+def test_the_name_flows_into_the_site_the_runbook_and_the_target(tmp_path: Path, name: str) -> None:
+    scaffold(tmp_path, name=name)
+    loaded = load(tmp_path / "runbook.yaml")
+    assert lint_loaded(loaded) == []
+    rb = loaded.runbook
+    label = context(name)["slug"]
+    assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", label) and len(label) <= 40
+    mkdocs = yaml.safe_load((tmp_path / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert mkdocs["site_name"] == f"{name} deployment runbook"
+    assert rb.service.name == name
+    assert rb.environments["staging"].host == f"staging.{label}.internal"
+    assert rb.environments["production"].host == f"{label}.internal"
+    assert {env.deploy_path for env in rb.environments.values()} == {f"/opt/{label}"}
+    assert f"root /opt/{label}/current/public;" in (tmp_path / "target/nginx.conf").read_text()
+    assert rb.target is not None
+    assert rb.target.image.files == {
+        "target/nginx.conf": f"/etc/nginx/sites-available/{label}",
+        "target/sudoers": f"/etc/sudoers.d/{label}",
+    }
 
 
-def test_the_starter_scenarios_catch_a_script_that_lost_a_step(built: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("site"))
-    script = copy / "scripts" / "deploy-staging.sh"
-    script.write_text(script.read_text().replace("Run database migrations", "Migrate"))
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], copy)
-    assert result.returncode == 1
-    assert "step migrate ('Run database migrations') missing or out of order" in result.stdout
+def test_no_file_names_the_stack_of_the_bundled_example(tmp_path: Path) -> None:
+    texts = {f"{rel} ({n})": t for n in ("ledger", "api") for rel, t in render_files(n).items()}
+    texts.update({p.name: p.read_text(encoding="utf-8") for p in TEMPLATES.iterdir()})
+    for where, text in texts.items():
+        found = [word for word in EXAMPLE_STACK if word in text.lower()]
+        assert found == [], where
+
+
+def test_the_target_is_debian_packages_with_the_scaffolds_files(built: Path) -> None:
+    rb = load(built / "runbook.yaml").runbook
+    assert rb.target is not None
+    image = rb.target.image
+    assert image.dockerfile is None and "nginx-light" in image.packages
+    spec = definition(load(built / "runbook.yaml"))  # every file it copies is in the scaffold
+    assert [src.relative_to(built).as_posix() for src, _ in spec.files] == [
+        "target/nginx.conf",
+        "target/sudoers",
+    ]
+    sudoers = (built / "target/sudoers").read_text(encoding="utf-8")
+    assert "deploy ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload" in sudoers
+    releases = rb.target.releases
+    assert (built / releases.source / "public" / "index.html").is_file()
+    assert [v.tag for v in releases.versions] == ["v0.1.0", "v0.2.0"]
+    assert "public/UNHEALTHY" in releases.unhealthy.files
+    nginx = (built / "target/nginx.conf").read_text(encoding="utf-8")
+    assert "if (-f $document_root/UNHEALTHY)" in nginx and "error_page 503 /health.json;" in nginx
+    assert rb.target.data is not None and "$MARK" in rb.target.data.write
+
+
+def test_the_build_step_makes_a_release_whose_health_body_names_its_version(
+    built: Path, tmp_path: Path
+) -> None:
+    """The harness builds releases with the runbook's own build step, offline: git and tar."""
+    loaded = load(built / "runbook.yaml")
+    rb = loaded.runbook
+    assert rb.target is not None
+    releases = rb.target.releases
+    repo = Checkout.create(tmp_path / "repo", built / releases.source, releases, {"develop"})
+    artifacts = Artifacts(loaded, repo, tmp_path)
+    for version in ("v0.1.0", "v0.2.0"):
+        with tarfile.open(fileobj=io.BytesIO(artifacts.get(version))) as tar:
+            names = {n.removeprefix("./") for n in tar.getnames()}
+            assert {"public/index.html", "public/health.json"} <= names
+            assert "public/UNHEALTHY" not in names
+            health = tar.extractfile("./public/health.json")
+            assert health is not None
+            body = health.read().decode()
+        assert json.loads(body) == {"service": "payments-api", "version": version}
+        assert f'"version": "{version}"' in body  # what the health-check step expects
+
+
+def test_releases_are_recorded_for_a_rollback_without_a_version(built: Path) -> None:
+    rb = load(built / "runbook.yaml").runbook
+    command = rb.steps["record-release"].command or ""
+    assert '"$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >>"$DEPLOY_PATH/revisions.log"' in command
+    for pid, proc in rb.procedures.items():  # recorded once the release proved healthy
+        assert proc.step_ids.index("record-release") > proc.step_ids.index("health-check"), pid
+
+
+def test_the_production_rollback_restores_a_chosen_backup_after_a_safety_backup(
+    built: Path,
+) -> None:
+    rb = load(built / "runbook.yaml").runbook
+    assert rb.chooses_backup("rollback-production")
+    assert not rb.chooses_backup("rollback-staging")
+    ids = rb.procedures["rollback-production"].step_ids
+    assert ids.index("backup-data") < ids.index("restore-data")
+    assert rb.steps["backup-data"].writes_backup
+    assert 'tar -xzf "$BACKUP_FILE"' in (rb.steps["restore-data"].command or "")
+
+
+def _load_module(path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(f"scaffold_steps_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_the_teams_scenario_uses_the_vocabulary_and_its_own_step(built: Path) -> None:
+    """Every line of specs/ matches a step of the shipped vocabulary or of steps/."""
+    import runbook.scenarios.given
+    import runbook.scenarios.then
+    import runbook.scenarios.when  # noqa: F401  (registers the vocabulary)
+
+    shipped = list(step_function_context_registry.values())
+    for module in sorted((built / "steps").glob("*.py")):
+        assert not module.name.startswith("test_"), module  # verify loads these as plugins
+        _load_module(module)
+    own = [c for c in step_function_context_registry.values() if c not in shipped]
+    assert [c.step_func.__name__ for c in own] == ["health_reports_newest_release"]
+    kind = ""
+    lines = (built / "specs" / "service.feature").read_text(encoding="utf-8").splitlines()
+    steps = [line.strip() for line in lines if re.match(r"\s+(Given|When|Then|And) ", line)]
+    assert len(steps) >= 5
+    for line in steps:
+        keyword, text = line.split(" ", 1)
+        kind = kind if keyword == "And" else keyword.lower()
+        matching = [
+            c
+            for c in step_function_context_registry.values()
+            if c.type in (kind, None) and c.parser.is_matching(text)
+        ]
+        assert matching, line
+    assert "And the health endpoint reports the newest release as JSON" in steps
+
+
+def test_gitignore_keeps_what_the_tools_make_out_of_git(built: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(built, repo)
+    (repo / "verification.json").write_text("{}")
+    (repo / ".runbook" / "logs").mkdir(parents=True)
+    (repo / "service" / "build").mkdir()
+    assert run(["git", "init", "-q"], repo).returncode == 0
+    ignored = ["site/index.html", "verification.json", ".runbook/logs", "service/build"]
+    listed = run(["git", "check-ignore", *ignored], repo)
+    assert listed.stdout.split() == ignored, listed.stderr
+    tracked = ["runbook.yaml", "scripts/deploy-staging.sh", "docs/ops/DEPLOYMENT-RUNBOOK.md"]
+    for rel in [*tracked, "service/public/index.html", "steps/service.py"]:
+        assert run(["git", "check-ignore", "-q", rel], repo).returncode == 1, rel
+
+
+def test_the_ci_workflow_installs_the_tool_from_a_package_then_checks_and_verifies(
+    built: Path,
+) -> None:
+    workflow = yaml.safe_load((built / ".github/workflows/runbook.yml").read_text())
+    [job] = workflow["jobs"].values()
+    assert job["env"]["RUNBOOK_PACKAGE"] == f"runbook=={__version__}"
+    commands = [s.get("run", "") for s in job["steps"]]
+    assert 'python -m pip install "$RUNBOOK_PACKAGE"' in commands
+    text = "\n".join(commands)
+    assert "git clone" not in text and " -e " not in text and "://" not in text
+    check = commands.index("runbook check --format github")
+    assert check < commands.index("runbook verify")
 
 
 def test_the_pre_commit_hook_runs_runbook_check(built: Path, tmp_path: Path) -> None:
@@ -121,23 +296,20 @@ def test_config_files_point_at_the_tool(built: Path) -> None:
     [repo] = hooks["repos"]
     assert repo["repo"] == "local"
     assert [(h["id"], h["entry"]) for h in repo["hooks"]] == [("runbook-check", "runbook check")]
-    workflow = yaml.safe_load((built / ".github/workflows/runbook.yml").read_text())
-    commands = [s.get("run", "") for s in workflow["jobs"]["check"]["steps"]]
-    assert any(c.startswith("runbook check --verify") for c in commands)
-    assert "mkdocs build --strict --site-dir site" in commands
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(tmp_path)]).exit_code == 0
     (tmp_path / "runbook.yaml").write_text("service: {name: mine}\n")
-    (tmp_path / "pytest.ini").unlink()
+    (tmp_path / "steps" / "service.py").unlink()
     result = runner.invoke(main, ["init", str(tmp_path)])
     assert result.exit_code == 2
-    assert "refusing to overwrite runbook.yaml, mkdocs.yml, specs/runbook.feature" in result.stderr
-    assert "pytest.ini," not in result.stderr and "(use --force to replace them)" in result.stderr
+    assert "refusing to overwrite runbook.yaml, mkdocs.yml, .gitignore" in result.stderr
+    assert "steps/service.py" not in result.stderr
+    assert "(use --force to replace them)" in result.stderr
     assert (tmp_path / "runbook.yaml").read_text() == "service: {name: mine}\n"
-    assert not (tmp_path / "pytest.ini").exists()  # nothing was written at all
+    assert not (tmp_path / "steps" / "service.py").exists()  # nothing was written at all
 
 
 def test_init_force_overwrites(tmp_path: Path) -> None:
@@ -147,6 +319,7 @@ def test_init_force_overwrites(tmp_path: Path) -> None:
     result = runner.invoke(main, ["init", str(tmp_path), "--force", "--name", "ledger"])
     assert result.exit_code == 0, result.output
     assert load(tmp_path / "runbook.yaml").runbook.service.name == "ledger"
+    assert "runbook verify" in result.output  # the next steps name the proof
 
 
 @pytest.mark.parametrize(
@@ -203,7 +376,7 @@ def test_repository_pre_commit_hooks() -> None:
         ("docs/ops/DEPLOYMENT-RUNBOOK.md", True),
         ("runbook.schema.json", True),
         ("README.md", False),
-        ("example/service/app.py", False),
+        ("service/public/index.html", False),
     ],
 )
 def test_the_hooks_run_on_every_file_the_runbook_or_its_outputs_may_be(
@@ -229,3 +402,29 @@ def test_scaffold_checks_clean_in_process(tmp_path: Path) -> None:
 
     write_outputs(render_outputs(load(tmp_path / "runbook.yaml")), tmp_path, BuildResult())
     assert [str(i) for i in run_check(tmp_path / "runbook.yaml").issues] == []
+
+
+@pytest.mark.container
+def test_a_new_project_verifies_against_its_own_target(tmp_path: Path) -> None:
+    """init, then verify from the project's directory: every procedure proven on its target."""
+    root = tmp_path / "ledger"
+    done = run([str(BIN / "runbook"), "init", str(root), "--name", "ledger"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    verify = run([str(BIN / "runbook"), "verify"], root, timeout=1800)
+    output = verify.stdout + verify.stderr
+    assert verify.returncode == 0, output[-6000:]
+    record = json.loads((root / "verification.json").read_text(encoding="utf-8"))
+    assert record["outcome"] == "passed"
+    procedures = record["procedures"]
+    assert set(procedures) == set(load(root / "runbook.yaml").runbook.procedures)
+    for pid, result in procedures.items():
+        assert result["outcome"] == "passed", pid
+        assert result["scenarios"] and set(result["scenarios"].values()) == {"passed"}, pid
+        assert result["steps"] and {s["outcome"] for s in result["steps"].values()} <= {
+            "passed",
+            "skipped",
+        }, pid
+    own = "A staging deploy keeps the data and the health endpoint reports the new release"
+    assert procedures["deploy-staging"]["scenarios"][own] == "passed"
+    probes = re.findall(r"probe: (\d+) requests, (\d+) failed", output)
+    assert len(probes) >= 8 and all(int(n) > 0 and f == "0" for n, f in probes), probes

@@ -1,10 +1,15 @@
-"""`runbook init`: scaffold a new team's runbook project that validates, checks and builds.
+"""`runbook init`: scaffold a new team's runbook project that verifies out of the box.
 
-The scaffold is a small but complete runbook (one service, staging and production, deploy
-and rollback procedures, checklists, severities, contacts, escalation), the mkdocs site that
-publishes it, starter scenarios that run offline, a pre-commit hook and a CI workflow. The
-templates live in ``templates/`` beside this module; ``FILES`` maps each output path to its
-template (templates have flat names so they ship as package data, dot-directories included).
+The scaffold is a small but complete runbook (staging and production, deploy and rollback
+procedures, checklists, severities, contacts, escalation) with its own staging target: a
+static site that Debian's nginx serves straight from the release `current` points at, whose
+health endpoint names the running version, and a data directory backed up with tar. Beside
+it: the mkdocs site that publishes the runbook, one scenario and one step definition of the
+team's own, a `.gitignore`, a pre-commit hook and a CI workflow that checks and verifies.
+
+The templates live in ``templates/`` beside this module; ``FILES`` maps each output path to
+its template (templates have flat names so they ship as package data, dot-directories
+included). Nothing in them names a stack other than the scaffold's own.
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ TEMPLATES = Path(__file__).parent / "templates"
 FILES: dict[str, str] = {
     "runbook.yaml": "runbook.yaml.j2",
     "mkdocs.yml": "mkdocs.yml.j2",
-    "specs/runbook.feature": "runbook.feature.j2",
-    "steps/test_runbook.py": "test_runbook.py.j2",
-    "pytest.ini": "pytest.ini.j2",
+    ".gitignore": "gitignore.j2",
+    "service/public/index.html": "index.html.j2",
+    "service/.gitignore": "service-gitignore.j2",
+    "target/nginx.conf": "nginx.conf.j2",
+    "target/sudoers": "sudoers.j2",
+    "specs/service.feature": "service.feature.j2",
+    "steps/service.py": "steps.py.j2",
     ".pre-commit-config.yaml": "pre-commit-config.yaml.j2",
     ".github/workflows/runbook.yml": "github-workflow.yml.j2",
 }
-#: The procedures of the scaffolded runbook, for the starter scenario's examples table.
-PROCEDURES = ("deploy-staging", "deploy-production", "rollback-staging", "rollback-production")
 DEFAULT_NAME = "my-service"
+#: The SSH user of both environments, who owns the deploy path on the target.
+DEPLOY_USER = "deploy"
 
 
 @dataclass
@@ -43,10 +52,28 @@ class Scaffold:
     written: list[str] = field(default_factory=list)
 
 
+def slug(text: str) -> str:
+    """Lower-case letters, digits and single dashes: fit for a host label, a path, a file name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def service_name(directory: Path) -> str:
     """A service name from the directory name: lower-case letters, digits and dashes."""
-    name = re.sub(r"[^a-z0-9]+", "-", directory.resolve().name.lower()).strip("-")
-    return name or DEFAULT_NAME
+    return slug(directory.resolve().name) or DEFAULT_NAME
+
+
+def context(name: str) -> dict[str, str]:
+    """What the templates are rendered with: the name and what is derived from it."""
+    label = slug(name)[:40].strip("-") or DEFAULT_NAME
+    return {
+        "name": name,
+        "slug": label,
+        "staging_host": f"staging.{label}.internal",
+        "production_host": f"{label}.internal",
+        "deploy_path": f"/opt/{label}",
+        "user": DEPLOY_USER,
+        "version": __version__,
+    }
 
 
 def render_files(name: str) -> dict[str, str]:
@@ -59,8 +86,8 @@ def render_files(name: str) -> dict[str, str]:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    context = {"name": name, "version": __version__, "procedures": PROCEDURES}
-    return {path: env.get_template(template).render(context) for path, template in FILES.items()}
+    values = context(name)
+    return {path: env.get_template(template).render(values) for path, template in FILES.items()}
 
 
 def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -> Scaffold:

@@ -24,8 +24,10 @@ def _name(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 def init(directory: Path, name: str | None, force: bool) -> None:
     """Scaffold a runbook project in DIRECTORY (default: the current directory).
 
-    Writes runbook.yaml, mkdocs.yml, starter specs/ and steps/, pytest.ini, a pre-commit
-    hook and a CI workflow. Refuses to overwrite existing files unless --force (exit 2).
+    Writes runbook.yaml with its staging target (a static site behind nginx, in service/
+    and target/), mkdocs.yml, a scenario in specs/ and a step definition in steps/, a
+    .gitignore, a pre-commit hook and a CI workflow. Refuses to overwrite existing files
+    unless --force (exit 2).
     """
     from runbook.console import ok, say
     from runbook.init import scaffold
@@ -43,4 +45,4 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     where = "" if directory == Path(".") else f"cd {directory} && "
     say(f"  {where}runbook build       # the site, scripts/ and docs/ops/DEPLOYMENT-RUNBOOK.md")
     say("  runbook check       # what CI and the pre-commit hook run")
-    say("  pytest              # the starter scenarios (offline)")
+    say("  runbook verify      # every procedure against the staging target (needs Docker)")
