@@ -404,27 +404,4 @@ def test_scaffold_checks_clean_in_process(tmp_path: Path) -> None:
     assert [str(i) for i in run_check(tmp_path / "runbook.yaml").issues] == []
 
 
-@pytest.mark.container
-def test_a_new_project_verifies_against_its_own_target(tmp_path: Path) -> None:
-    """init, then verify from the project's directory: every procedure proven on its target."""
-    root = tmp_path / "ledger"
-    done = run([str(BIN / "runbook"), "init", str(root), "--name", "ledger"], tmp_path)
-    assert done.returncode == 0, done.stderr
-    verify = run([str(BIN / "runbook"), "verify"], root, timeout=1800)
-    output = verify.stdout + verify.stderr
-    assert verify.returncode == 0, output[-6000:]
-    record = json.loads((root / "verification.json").read_text(encoding="utf-8"))
-    assert record["outcome"] == "passed"
-    procedures = record["procedures"]
-    assert set(procedures) == set(load(root / "runbook.yaml").runbook.procedures)
-    for pid, result in procedures.items():
-        assert result["outcome"] == "passed", pid
-        assert result["scenarios"] and set(result["scenarios"].values()) == {"passed"}, pid
-        assert result["steps"] and {s["outcome"] for s in result["steps"].values()} <= {
-            "passed",
-            "skipped",
-        }, pid
-    own = "A staging deploy keeps the data and the health endpoint reports the new release"
-    assert procedures["deploy-staging"]["scenarios"][own] == "passed"
-    probes = re.findall(r"probe: (\d+) requests, (\d+) failed", output)
-    assert len(probes) >= 8 and all(int(n) > 0 and f == "0" for n, f in probes), probes
+# `runbook init` -> build -> check -> verify, from a wheel: tests/test_verify_projects.py.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -216,3 +217,8 @@ def test_the_project_proves_every_procedure(verifications: dict[str, Verified], 
     for pid, result in procedures.items():
         assert result["outcome"] == "passed", (pid, result)
         assert len(result["scenarios"]) >= 2, (pid, result["scenarios"])
+        assert set(result["scenarios"].values()) == {"passed"}, (pid, result["scenarios"])
+    steps = {s["outcome"] for r in procedures.values() for s in r["steps"].values()}
+    assert steps and steps <= {"passed", "skipped"}, steps
+    probes = re.findall(r"probe: (\d+) requests, (\d+) failed", output)
+    assert len(probes) >= 8 and all(int(n) > 0 and f == "0" for n, f in probes), probes
