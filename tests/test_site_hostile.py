@@ -180,7 +180,7 @@ def text_fields(model: type[BaseModel], found: dict[str, bool]) -> dict[str, boo
         args = typing.get_args(inner)
         target = _element_type(args[-1]) if typing.get_origin(inner) in (list, dict) else inner
         if isinstance(target, type) and issubclass(target, BaseModel):
-            if f"{target.__name__}." not in "".join(found):
+            if not any(key.startswith(f"{target.__name__}.") for key in found):
                 text_fields(target, found)
         elif _takes_text(info.annotation) or (args and _takes_text(args[-1])):
             found[f"{model.__name__}.{name}"] = not _accepts_markup(info)
@@ -234,6 +234,14 @@ def test_every_string_field_of_the_model_is_attacked(
     text = "a\n<img src=x onerror=alert(1)>"
     runbook = hostile_runbook(example.runbook, text)
     fields = covered_fields(runbook, (text, "a <img src=x onerror=alert(1)>"), set())
+    # The example leaves two target fields empty (a release's own files; `setup`, which goes
+    # with `packages`): a variant with them is attacked too.
+    data = example.runbook.model_dump(mode="json", exclude_none=True)
+    data["target"]["releases"]["versions"][0]["files"] = {"NOTE": "x"}
+    data["target"]["image"] = {"packages": ["curl"], "setup": "true"}
+    variant = hostile_runbook(Runbook.model_validate(data), text)
+    fields |= covered_fields(variant, (text, "a <img src=x onerror=alert(1)>"), set())
+    _assert_inert(_loaded(example, variant, tmp_path / "variant"))
     every = text_fields(Runbook, {})
     open_fields = {name for name, patterned in every.items() if not patterned}
     closed = len(every) - len(open_fields)
