@@ -50,7 +50,7 @@ def _definition(file: Path) -> tuple[Any, Any]:
     return loaded, image.definition(loaded)
 
 
-def provision(file: Path, state_dir: Path, rebuild: bool = False) -> tuple[object, Any]:
+def provision(file: Path, state_dir: Path, rebuild: bool = False) -> tuple[Any, Any]:
     """Start dockerd if needed, build or reuse the image, run a fresh container."""
     from runbook.target import container, daemon, image
 
@@ -96,19 +96,57 @@ def target() -> None:
 @file_argument
 @state_option
 @click.option("--rebuild", is_flag=True, help="Rebuild the image even when it is cached.")
+@click.option(
+    "--bare", is_flag=True, help="Install no release (by default the baseline release serves)."
+)
 @handle_errors
-def up(file: Path, state_dir: Path, rebuild: bool) -> None:
-    """Build (or reuse) the image and start a fresh target; print its endpoints.
+def up(file: Path, state_dir: Path, rebuild: bool, bare: bool) -> None:
+    """Build (or reuse) the image, start a fresh target, install the baseline release.
 
-    No release is installed: deploy one with the generated scripts
-    (RUNBOOK_SSH_CONFIG pointing at the printed ssh_config).
+    Then try the generated scripts on it with RUNBOOK_SSH_CONFIG set to the printed
+    ssh_config, from a checkout of the service.
     """
     started, built = provision(file, state_dir, rebuild)
     for note in built.notes:
         warn(note)
     ok(f"target is up ({'image built' if built.built else 'cached image'})")
+    if not bare:
+        version = install_baseline(file, started, state_dir)
+        ok(f"{version} serves on {started.health_url} (the runbook's baseline release)")
     for line in describe(started):
         say(line)
+
+
+def install_baseline(file: Path, started: Any, state_dir: Path) -> str:
+    """Build the baseline release with the runbook's own build step and install it, as the
+    scenarios do before each run, so the target serves something to deploy over."""
+    import tempfile
+
+    from runbook.errors import TargetError
+    from runbook.loader import load
+    from runbook.scenarios.checkout import Checkout
+    from runbook.scenarios.control import TargetControl
+    from runbook.scenarios.releases import Artifacts
+    from runbook.target import daemon
+
+    loaded = load(file)
+    rb = loaded.runbook
+    assert rb.target is not None
+    releases = rb.target.releases
+    with tempfile.TemporaryDirectory(prefix="runbook-up-") as tmp:
+        branches = {env.branch for env in rb.environments.values() if env.branch}
+        source = loaded.path.resolve().parent / releases.source
+        try:
+            repo = Checkout.create(Path(tmp) / "repo", source, releases, branches)
+            control = TargetControl(daemon.client(), started, rb)
+            control.install(
+                releases.baseline, Artifacts(loaded, repo, Path(tmp)).get(releases.baseline)
+            )
+        except AssertionError as exc:  # the harness's own failures: one line
+            raise TargetError(
+                f"installing {releases.baseline}: {' '.join(str(exc).split())[:400]}"
+            ) from None
+    return releases.baseline
 
 
 @target.command()
