@@ -38,6 +38,9 @@ SWITCH = (
 )
 
 
+END = "__runbook_harness_end__"
+
+
 class HarnessError(AssertionError):
     """The harness could not put the target in the state a scenario needs."""
 
@@ -58,15 +61,31 @@ class TargetControl:
         self.container = client.containers.get(target.container_id)
 
     # ------------------------------------------------------------------ running things
-    def run(self, script: str, user: str = "root", env: dict[str, str] | None = None) -> str:
+    def run(
+        self, script: str, user: str = "root", env: dict[str, str] | None = None, read: bool = False
+    ) -> str:
+        """Run bash in the container; ``read``: an idempotent read, whose output must arrive.
+
+        Docker 20.10 can lose the output of a process that exits quickly under load, so a
+        read ends with a sentinel line and is repeated (at most 5 times) until it arrives.
+        """
         exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in (env or {}).items())
-        code, output = self.container.exec_run(
-            ["bash", "-c", "set -Eeuo pipefail\n" + exports + script], user=user
-        )
-        text = str(output.decode(errors="replace"))
-        if code != 0:
-            raise HarnessError(f"exit {code} from {script.strip()[:120]!r}: {text[-600:]}")
-        return text
+        body = "set -Eeuo pipefail\n" + exports + script
+        argv, environment = ["bash", "-c", body], None
+        if read:  # the body in a bash of its own, so that `set -e` holds in it
+            argv = ["bash", "-c", f'bash -c "$RUNBOOK_BODY" && printf "\\n%s\\n" {END}']
+            environment = {"RUNBOOK_BODY": body}
+        for _ in range(5 if read else 1):
+            code, output = self.container.exec_run(argv, user=user, environment=environment)
+            text = str(output.decode(errors="replace"))
+            if code != 0:
+                raise HarnessError(f"exit {code} from {script.strip()[:120]!r}: {text[-600:]}")
+            if not read:
+                return text
+            if text.rstrip().endswith(END):
+                return text.rstrip()[: -len(END)].rstrip("\n") + "\n"
+            time.sleep(0.2)
+        raise HarnessError(f"no output arrived from {script.strip()[:120]!r} in 5 tries")
 
     def environment(self, env_id: str | None = None) -> tuple[str, Environment]:
         if env_id is None:
@@ -87,6 +106,11 @@ class TargetControl:
     def as_user(self, script: str, env_id: str | None = None, **extra: str) -> str:
         env = self.hook_env(env_id, **extra)
         return self.run(script, user=env["DEPLOY_USER"], env=env)
+
+    def read(self, script: str, env_id: str | None = None, **extra: str) -> str:
+        """An idempotent read as the deploy user, whose output is sure to arrive."""
+        env = self.hook_env(env_id, **extra)
+        return self.run(script, user=env["DEPLOY_USER"], env=env, read=True)
 
     def as_root(self, script: str, env_id: str | None = None, **extra: str) -> str:
         return self.run(script, env=self.hook_env(env_id, **extra))
@@ -140,15 +164,15 @@ class TargetControl:
 
     # ------------------------------------------------------------------ observations
     def serving(self, env_id: str | None = None) -> str:
-        return self.as_user('basename "$(readlink "$DEPLOY_PATH/current")"', env_id).strip()
+        return self.read('basename "$(readlink "$DEPLOY_PATH/current")"', env_id).strip()
 
     def listing(self, sub: str, env_id: str | None = None) -> list[str]:
-        return sorted(self.as_user(f'ls -1 "$DEPLOY_PATH/{sub}"', env_id).split())
+        return sorted(self.read(f'ls -1 "$DEPLOY_PATH/{sub}"', env_id).split())
 
     def snapshot(self, env_id: str | None = None) -> dict[str, str]:
         """What a refused run must leave exactly as it was."""
         state = {
-            "deploy": self.as_user(
+            "deploy": self.read(
                 'cd "$DEPLOY_PATH"; readlink current; ls -1 releases backups; cat revisions.log;'
                 f" test ! -e {LOCK_NAME} && echo no-lock",
                 env_id,
@@ -164,7 +188,7 @@ class TargetControl:
 
     def read_data(self, env_id: str | None = None) -> str:
         assert self.spec.data is not None, "the target declares no `data` hooks"
-        return self.as_user(self.spec.data.read, env_id)
+        return self.read(self.spec.data.read, env_id)
 
     def exists(self, path: str) -> bool:
         code, _ = self.container.exec_run(["test", "-e", path])

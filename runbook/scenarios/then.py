@@ -105,7 +105,7 @@ def backup_made(world: World) -> None:
     assert new, "no new backup in the backups directory"
     minimum = world.loaded.runbook.backups.min_bytes
     for name in new:
-        size = int(world.control.as_user(f'stat -c %s "$DEPLOY_PATH/backups/{name}"', world.env_id))
+        size = int(world.control.read(f'stat -c %s "$DEPLOY_PATH/backups/{name}"', world.env_id))
         assert size >= minimum, f"backup {name} is {size} bytes, policy minimum {minimum}"
 
 
