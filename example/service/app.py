@@ -7,12 +7,12 @@ Its version is the name of the release directory it runs from, because releases 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
 import urllib.request
 from collections.abc import Callable, Iterable
-from contextlib import closing
 from typing import Any
 
 RELEASE_DIR = os.path.dirname(os.path.realpath(__file__))
@@ -25,13 +25,35 @@ StartResponse = Callable[..., Any]
 Response = tuple[str, str, bytes]
 
 
+_connection: Any = None
+
+
 def query(sql: str) -> list[tuple[Any, ...]]:
-    """Run one read-only query on a fresh connection (imported late: tests need no driver)."""
+    """Run one read-only query on this worker's connection, reconnecting once if it broke.
+
+    One connection per worker, in autocommit (so it holds no lock between requests and a
+    restore can drop tables): a fresh connection per request made PostgreSQL fork a backend
+    for every health probe, which starved the workers on a busy host.
+    (psycopg2 is imported late: the tests need no driver.)
+    """
+    global _connection
     import psycopg2
 
-    with closing(psycopg2.connect(DSN)) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        return list(cur.fetchall())
+    for attempt in (1, 2):
+        try:
+            if _connection is None or _connection.closed:
+                _connection = psycopg2.connect(DSN)
+                _connection.autocommit = True
+            with _connection.cursor() as cur:
+                cur.execute(sql)
+                return list(cur.fetchall())
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            with contextlib.suppress(Exception):
+                _connection.close()
+            _connection = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def database_ok() -> bool:
