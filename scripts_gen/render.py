@@ -50,6 +50,7 @@ class StepView:
     on_failure: str
     exit_code: int
     contains: str
+    http_status: str
     file: str
     min_bytes: int
     confirm: str
@@ -81,6 +82,7 @@ def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) ->
         on_failure=step.on_failure.value,
         exit_code=int(step.expect.exit_code),
         contains=step.expect.output_contains or "",
+        http_status=str(int(step.expect.http_status)) if step.expect.http_status else "",
         file=step.expect.file.path if step.expect.file else "",
         min_bytes=int(step.expect.file.min_bytes) if step.expect.file else 0,
         confirm=step.confirm or "",

@@ -6,6 +6,7 @@ one definition is what stops the three from drifting apart.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
@@ -30,8 +31,18 @@ class FileExpectation(Strict):
     min_bytes: StrictInt = Field(1, ge=0, description="Smallest acceptable size in bytes.")
 
 
+#: Whitespace as the scripts' ``tr`` splits words (ASCII only), and a status word.
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+_STATUS_WORD = re.compile(r"[0-9]{3}")
+
+
 class Expect(Strict):
-    """What success looks like for a step; the script and the scenarios check the same things."""
+    """What success looks like for a step; the script and the scenarios check the same things.
+
+    Every field is checked by the generated scripts (``_rb_attempt``), by the scenario runner
+    (``expectation_problems``) and shown on the procedure pages; a test walks these fields so
+    that none is documented without being checked.
+    """
 
     exit_code: StrictInt = Field(0, ge=0, le=255, description="Exit code the command must return.")
     output_contains: str | None = Field(
@@ -39,8 +50,25 @@ class Expect(Strict):
     )
     file: FileExpectation | None = Field(None, description="A file the step must produce.")
     http_status: StrictInt | None = Field(
-        None, ge=100, le=599, description="For HTTP checks: the status the command reports."
+        None,
+        ge=100,
+        le=599,
+        description="The HTTP status the command must report: the last word of its standard "
+        "output that is exactly three digits, as `curl -o /dev/null -w '%{http_code}'` prints "
+        "it or a status line (`HTTP/1.1 503 Service Unavailable`) holds it; an output with no "
+        "such word fails. The exit code is checked first, so check an error status with curl "
+        "without `-f`.",
     )
+
+    @staticmethod
+    def reported_status(output: str) -> int | None:
+        """The HTTP status an output reports (see ``http_status``), or None.
+
+        The scripts compute the same with ``tr | grep -x '[0-9]{3}' | tail -n 1``; a test
+        runs both on the same outputs.
+        """
+        words = [w for w in _WHITESPACE.split(output) if _STATUS_WORD.fullmatch(w)]
+        return int(words[-1]) if words else None
 
 
 class Step(Strict):

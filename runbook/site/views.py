@@ -60,15 +60,15 @@ def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
 
 
 def expectations(step: Step) -> list[str]:
-    """What success looks like, one short sentence each."""
+    """What success looks like, one short sentence each: every field of ``Expect``."""
     expect = step.expect
     out = [f"exits with code {expect.exit_code}"] if step.command else []
     if expect.output_contains:
         out.append(f"output contains `{expect.output_contains}`")
-    if expect.file:
+    if expect.file is not None:
         size = expect.file.min_bytes
         out.append(f"leaves `{expect.file.path}` of at least {size} byte{'' if size == 1 else 's'}")
-    if expect.http_status:
+    if expect.http_status is not None:
         out.append(f"reports HTTP status {expect.http_status}")
     if step.confirm:
         out.append("the operator answers `yes`")
