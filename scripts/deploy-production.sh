@@ -32,7 +32,7 @@ _RB_POST_TASKS=(
   'Notify stakeholders in the deployment channel.'
   'Fill in the deployment log.'
 )
-_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES'
+_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES BACKUP_SUFFIX'
 export ENVIRONMENT=production
 export BRANCH=main
 export DEPLOY_PATH=/srv/app
@@ -40,6 +40,7 @@ export HEALTH_URL=http://127.0.0.1/health
 export KEEP_RELEASES=5
 export BACKUP_RETENTION_DAYS=14
 export BACKUP_MIN_BYTES=1024
+export BACKUP_SUFFIX=.dump
 export VERSION='' PREVIOUS_VERSION='' BACKUP_FILE=''
 TIMESTAMP=$(date -u +%Y%m%d-%H%M%S)
 export TIMESTAMP
@@ -105,7 +106,7 @@ if [ -f "$DEPLOY_PATH/revisions.log" ]; then
   while read -r _ version _; do echo "revision=$version"; done <"$DEPLOY_PATH/revisions.log"
 fi
 if [ -d "$BACKUP_DIR" ]; then
-  find "$BACKUP_DIR" -maxdepth 1 -type f -name '"'"'*.dump'"'"' -printf '"'"'%T@ %f\n'"'"' | sort -rn |
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name "*$BACKUP_SUFFIX" -printf '"'"'%T@ %f\n'"'"' | sort -rn |
     while read -r _ name; do echo "backup=$name"; done
 fi
 '

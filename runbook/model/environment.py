@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
 
 from runbook.model.base import Strict, Text
+from runbook.model.runtime import DEPLOY_PATH_CONTRACT
 
 HOST_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 USER_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
@@ -54,9 +55,7 @@ class Environment(Strict):
     host: Host
     ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
     ssh_port: StrictInt = Field(22, ge=1, le=65535, description="SSH port of the host.")
-    deploy_path: AbsPath = Field(
-        description="Root of the deployment: holds `releases/`, `current`, `backups/`, `shared/`."
-    )
+    deploy_path: AbsPath = Field(description=DEPLOY_PATH_CONTRACT)
     base_url: str = Field(
         "http://127.0.0.1",
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",

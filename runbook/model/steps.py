@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from runbook.model.base import Ignore, RunsOn, Strict, Text
+from runbook.model.runtime import COMMAND_CONTRACT
 
 
 class OnFailure(StrEnum):
@@ -79,11 +80,7 @@ class Step(Strict):
     runs_on: RunsOn = Field(
         RunsOn.local, description="`local` (deploying machine) or `remote` (target)."
     )
-    command: str | None = Field(
-        None,
-        max_length=20_000,
-        description="Bash run for the step. Runtime variables ($VERSION, $RELEASE_DIR, ...) are set.",
-    )
+    command: str | None = Field(None, max_length=20_000, description=COMMAND_CONTRACT)
     confirm: str | None = Field(
         None,
         max_length=500,
