@@ -55,8 +55,11 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
 
 def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from runbook.build import render_outputs
     from runbook.lint import RULES
+    from runbook.lint.commands import check_commands
     from runbook.lint.outputs import drift, shellcheck, stale
     from runbook.loader import load
 
@@ -70,7 +73,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     report.issues += _lint_issues(loaded)
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
-    report.issues += shellcheck(scripts, root)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the commands beside the scripts
+        commands = pool.submit(check_commands, loaded)
+        report.issues += shellcheck(scripts, root)
+        command_issues, report.commands = commands.result()
+    report.issues += command_issues
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
@@ -124,7 +131,9 @@ def check(file: Path, verify: bool, fmt: str) -> None:
     """Validate FILE (default: runbook.yaml), lint it, and check the generated files.
 
     Fails on findings of the lint rules, on committed generated files that differ from what
-    FILE renders now (missing ones included), and on shellcheck comments on the scripts.
+    FILE renders now (missing ones included), on shellcheck comments on the scripts, and on
+    `bash -n` errors and shellcheck comments on each step command, checklist check and
+    diagnosis command, shown at their line in FILE.
     Exit 0 when clean, 1 on findings, 2 when FILE cannot be used.
     """
     from runbook.lint.report import github_lines, json_text

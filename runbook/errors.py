@@ -12,21 +12,52 @@ Exception tree::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SCREENFUL = 20
 
 
+@dataclass(frozen=True)
+class TextPlacement:
+    """Where the lines of a text value are in its file (1-based, like ``Location``).
+
+    ``line`` and ``column`` are those of the text's first character; ``one_to_one`` says
+    whether each line of the text is a line of the file (a literal block, or text on one
+    line), which folded and multi-line quoted text are not.
+    """
+
+    line: int
+    column: int
+    one_to_one: bool
+
+
 @dataclass(frozen=True, order=True)
 class Location:
-    """A place in a source file, 1-based like editors show it."""
+    """A place in a source file, 1-based like editors show it.
+
+    A text value's location also knows where the text's own lines are (``text``), so that a
+    finding about the third line of a command is shown on that line of the file.
+    """
 
     file: str
     line: int
     column: int
+    text: TextPlacement | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
+
+    def in_text(self, line: int, column: int = 0) -> Location:
+        """Where ``column`` of ``line`` (both from 0) of the text written here is in the file.
+
+        Without one-to-one lines that is the text's first character; without a placement
+        (not a text value), this location itself.
+        """
+        if self.text is None:
+            return self
+        if not self.text.one_to_one:
+            return Location(self.file, self.text.line, self.text.column)
+        return Location(self.file, self.text.line + line, self.text.column + column)
 
 
 def one_line(text: str) -> str:

@@ -126,6 +126,9 @@ def _pattern_hint(path: DocPath) -> str:
         "base_url": "a URL like http://127.0.0.1 or http://127.0.0.1:8080",
         "branch": "a git branch name",
         "severity": "P0, P1, P2 or P3",
+        "artifact": "a path of letters, digits and '._/@+=:,~-', not starting with '-', "
+        "with ${VERSION} or ${ENVIRONMENT} for the parts that vary",
+        "suffix": "letters, digits, '.', '_' and '-', e.g. '.sql.gz'",
     }
     return hints.get(last, "lower-case letters, digits and single dashes")
 

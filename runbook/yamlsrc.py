@@ -19,7 +19,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from runbook.errors import Location, Problem, RunbookError
+from runbook.errors import Location, Problem, RunbookError, TextPlacement
 
 #: About 30 times the example; the pure-Python parser takes a few seconds for this much YAML.
 MAX_BYTES = 1024 * 1024
@@ -75,6 +75,30 @@ def format_path(path: DocPath) -> str:
 def _loc(file: str, node: Node) -> Location:
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
+
+
+#: Line breaks as PyYAML counts them, so that line numbers agree with its marks.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+#: A block scalar's header; the digit is an explicit indentation.
+_BLOCK_HEADER = re.compile(r"[|>](?:([1-9])[-+]?|[-+]([1-9])?)?")
+
+
+def _placement(node: ScalarNode, lines: list[str]) -> TextPlacement:
+    """Where the lines of a text scalar are: a block's start on the line after its header."""
+    start, end = node.start_mark, node.end_mark
+    if node.style not in ("|", ">"):
+        quote = 1 if node.style in ("'", '"') else 0
+        return TextPlacement(start.line + 1, start.column + 1 + quote, start.line == end.line)
+    header_line = lines[start.line] if start.line < len(lines) else ""
+    header = _BLOCK_HEADER.match(header_line, start.column)
+    digit = header and (header.group(1) or header.group(2))
+    if digit:
+        indent = len(header_line) - len(header_line.lstrip(" ")) + int(digit)
+    else:
+        last = end.line + (1 if end.column else 0)  # the end mark is where the next token starts
+        first = next((ln for ln in lines[start.line + 1 : last] if ln.strip()), "")
+        indent = len(first) - len(first.lstrip(" "))
+    return TextPlacement(start.line + 2, indent + 1, node.style == "|")
 
 
 def _os_reason(exc: OSError) -> str:
@@ -321,8 +345,9 @@ def compose(text: str, display: str) -> Node:
 class _Builder:
     """Turns a node tree into plain data, recording positions as it goes."""
 
-    def __init__(self, display: str) -> None:
+    def __init__(self, display: str, lines: list[str] | None = None) -> None:
         self.display = display
+        self.lines = lines or []
         self.smap = SourceMap()
         self.count = 0
         self._scalars = SafeConstructor()
@@ -341,7 +366,12 @@ class _Builder:
             )
         self.smap.values[path] = _loc(self.display, node)
         if isinstance(node, ScalarNode):
-            return self._scalar(node, path)
+            value = self._scalar(node, path)
+            if isinstance(value, str):
+                loc = self.smap.values[path]
+                placement = _placement(node, self.lines)
+                self.smap.values[path] = Location(loc.file, loc.line, loc.column, placement)
+            return value
         if isinstance(node, SequenceNode):
             self._check_tag(node, f"{_YAML}seq")
             inner = (*stack, id(node))
@@ -421,7 +451,7 @@ def load_document(path: Path, display: str, origin: Origin | None = None) -> tup
     """Load one YAML file into plain data and its source map (``origin``: where it was named)."""
     text = read_text(path, display, origin)
     root = compose(text, display)
-    builder = _Builder(display)
+    builder = _Builder(display, _LINE_BREAK.split(text))
     try:
         data = builder.build(root)
     except RecursionError:

@@ -32,7 +32,7 @@ _RB_POST_TASKS=(
   'Notify stakeholders in the deployment channel.'
   'Fill in the deployment log.'
 )
-_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES'
+_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES BACKUP_SUFFIX'
 export ENVIRONMENT=production
 export BRANCH=main
 export DEPLOY_PATH=/srv/app
@@ -40,6 +40,7 @@ export HEALTH_URL=http://127.0.0.1/health
 export KEEP_RELEASES=5
 export BACKUP_RETENTION_DAYS=14
 export BACKUP_MIN_BYTES=1024
+export BACKUP_SUFFIX=.dump
 export VERSION='' PREVIOUS_VERSION='' BACKUP_FILE=''
 TIMESTAMP=$(date -u +%Y%m%d-%H%M%S)
 export TIMESTAMP
@@ -105,7 +106,7 @@ if [ -f "$DEPLOY_PATH/revisions.log" ]; then
   while read -r _ version _; do echo "revision=$version"; done <"$DEPLOY_PATH/revisions.log"
 fi
 if [ -d "$BACKUP_DIR" ]; then
-  find "$BACKUP_DIR" -maxdepth 1 -type f -name '"'"'*.dump'"'"' -printf '"'"'%T@ %f\n'"'"' | sort -rn |
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name "*$BACKUP_SUFFIX" -printf '"'"'%T@ %f\n'"'"' | sort -rn |
     while read -r _ name; do echo "backup=$name"; done
 fi
 '
@@ -409,15 +410,16 @@ _rb_stage() {  # NUMBER TITLE
   printf '\n'
   _rb_title "== Stage $1: $2"
 }
-_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION COMMAND
+_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION COMMAND
   local where=$4 expects="exit code $9"
-  [ -z "${14}" ] && where=confirm
+  [ -z "${15}" ] && where=confirm
   printf '%4s. %s  [%s]  %s\n' "$1" "$2" "$where" "$3"
-  [ -z "${13}" ] || printf '        asks: %s\n' "${13}"
-  if [ -n "${14}" ]; then
-    printf '%s\n' "${14%$'\n'}" | _rb_indent '        $ '
+  [ -z "${14}" ] || printf '        asks: %s\n' "${14}"
+  if [ -n "${15}" ]; then
+    printf '%s\n' "${15%$'\n'}" | _rb_indent '        $ '
     [ -z "${10}" ] || expects+=", output contains: ${10}"
-    [ -z "${11}" ] || expects+=", file ${11} of at least ${12} bytes"
+    [ -z "${11}" ] || expects+=", reports HTTP status ${11}"
+    [ -z "${12}" ] || expects+=", file ${12} of at least ${13} bytes"
     printf '        expects %s; timeout %ss; retries %s (every %ss); on failure: %s\n' \
       "$expects" "$5" "$6" "$7" "$8"
   fi
@@ -425,15 +427,18 @@ _rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT C
     printf '        (point of no return: from this step on, a failure runs the rollback steps)\n'
   fi
 }
-_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output shown and checked
-  local out rc size
+_rb_reported_status() {  # OUTPUT_FILE: the last word of the output that is exactly three digits
+  tr -s ' \t\n\r\f\v' '\n' <"$1" | grep -xE '[0-9]{3}' | tail -n 1 || true
+}
+_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS STATUS FILE MIN COMMAND: one try, output shown and checked
+  local out rc size status
   out=$(mktemp)
   set +e
   if [ "$1" = remote ]; then
-    _rb_exec_remote "$2" "$7" | tee "$out"
+    _rb_exec_remote "$2" "$8" | tee "$out"
     rc=${PIPESTATUS[0]}
   else
-    _rb_exec_local "$2" "$7" | tee "$out"
+    _rb_exec_local "$2" "$8" | tee "$out"
     rc=${PIPESTATUS[0]}
   fi
   set -e
@@ -445,8 +450,11 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   elif [ -n "$4" ] && [[ $(<"$out") != *"$4"* ]]; then
     _rb_warn "the output does not contain: $4"
     rc=-1
-  elif [ -n "$5" ] && size=$(_rb_file_bytes "$1" "$5") && [ "$size" -lt "$6" ]; then
-    _rb_warn "expected the file $5 of at least $6 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
+  elif [ -n "$5" ] && status=$(_rb_reported_status "$out") && [ "$status" != "$5" ]; then
+    _rb_warn "expected HTTP status $5, the output reports ${status:-none}"
+    rc=-1
+  elif [ -n "$6" ] && size=$(_rb_file_bytes "$1" "$6") && [ "$size" -lt "$7" ]; then
+    _rb_warn "expected the file $6 of at least $7 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
     rc=-1
   else
     rm -f "$out"
@@ -455,21 +463,21 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   rm -f "$out"
   return 1
 }
-_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION TOUCHES PHASE COMMAND
-  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${15} command=${16}
+_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION TOUCHES PHASE COMMAND
+  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${16} command=${17}
   if [ "$_RB_DRY_RUN" = 1 ]; then
-    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "$command"
+    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "${14}" "$command"
     return 0
   fi
   [ "$phase" = rollback ] || [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || _RB_PAST_PNR=1
-  if [ "${14}" = 1 ]; then
+  if [ "${15}" = 1 ]; then
     _rb_connect
     _RB_TOUCHED=1
   fi
   _RB_CURRENT_STEP=$id
   _rb_title "-- [$index/$_RB_STEP_COUNT] $3 ($id, $where)"
   started=$(_rb_clock)
-  if [ -n "${13}" ] && ! _rb_confirm "${13}"; then
+  if [ -n "${14}" ] && ! _rb_confirm "${14}"; then
     if [ -n "$command" ]; then
       _rb_warn "not confirmed: step $id skipped"
       _rb_log "$id" skipped 0 "$(($(_rb_clock) - started))" "$phase"
@@ -484,7 +492,7 @@ _rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAI
     _RB_RC=0
   fi
   while [ "$ok" = 0 ]; do
-    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "$command"; then
+    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "${13}" "$command"; then
       ok=1
     elif [ "$attempt" -lt "$tries" ]; then
       _rb_warn "attempt $attempt of $tries failed; retrying in $7 s"
@@ -599,10 +607,10 @@ _rb_on_exit() {
 
 # ---------------------------------------------------------------- the procedure's steps
 # Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
-#   OUTPUT_CONTAINS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
+#   OUTPUT_CONTAINS HTTP_STATUS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
 _rb_step_1() {  # step: check-branch
   _rb_run 1 check-branch 'Verify the deployment branch' local 10 0 2 abort 0 \
-    '' '' 0 '' 0 procedure \
+    '' '' '' 0 '' 0 procedure \
     'current=$(git rev-parse --abbrev-ref HEAD)
 echo "on branch $current"
 [ -z "$BRANCH" ] || [ "$current" = "$BRANCH" ]
@@ -610,7 +618,7 @@ echo "on branch $current"
 }
 _rb_step_2() {  # step: check-clean
   _rb_run 2 check-clean 'Check the working tree is clean' local 10 0 2 abort 0 \
-    'working tree clean' '' 0 '' 0 procedure \
+    'working tree clean' '' '' 0 '' 0 procedure \
     'changes=$(git status --porcelain)
 if [ -n "$changes" ]; then echo "$changes"; exit 1; fi
 echo "working tree clean"
@@ -618,7 +626,7 @@ echo "working tree clean"
 }
 _rb_step_3() {  # step: check-tag
   _rb_run 3 check-tag 'Verify the version tag exists' local 10 0 2 abort 0 \
-    'tag '"${VERSION}"' exists' '' 0 '' 0 procedure \
+    'tag '"${VERSION}"' exists' '' '' 0 '' 0 procedure \
     'printf '"'"'%s\n'"'"' "$VERSION" | grep -Eq '"'"'^v[0-9]+\.[0-9]+\.[0-9]+$'"'"'
 git rev-parse -q --verify "refs/tags/$VERSION" >/dev/null
 if [ "$(git rev-parse HEAD)" != "$(git rev-parse "$VERSION^{commit}")" ]; then
@@ -630,17 +638,17 @@ echo "tag $VERSION exists"
 }
 _rb_step_4() {  # step: confirm-production
   _rb_run 4 confirm-production 'Confirm the production deployment' local 300 0 2 abort 0 \
-    '' '' 0 'Are you sure you want to deploy '"${VERSION}"' to PRODUCTION?' 0 procedure \
+    '' '' '' 0 'Are you sure you want to deploy '"${VERSION}"' to PRODUCTION?' 0 procedure \
     ''
 }
 _rb_step_5() {  # step: run-tests
   _rb_run 5 run-tests 'Run the test suite' local 600 0 2 abort 0 \
-    '' '' 0 '' 0 procedure \
+    '' '' '' 0 '' 0 procedure \
     'python3 -m unittest discover -s tests -q'
 }
 _rb_step_6() {  # step: security-scan
   _rb_run 6 security-scan 'Run the security scan' local 300 0 2 abort 0 \
-    'security scan passed' '' 0 '' 0 procedure \
+    'security scan passed' '' '' 0 '' 0 procedure \
     'if git grep -nIiE '"'"'(password|secret|api_key|token)[[:space:]]*=[[:space:]]*["'"'"'"'"'"'"'"'"'][^"'"'"'"'"'"'"'"'"']{4,}'"'"' -- . '"'"':!tests'"'"'; then
   echo "possible secret committed"; exit 1
 fi
@@ -650,7 +658,7 @@ echo "security scan passed"
 }
 _rb_step_7() {  # step: build
   _rb_run 7 build 'Build the release artifact' local 300 0 2 abort 0 \
-    '' "${ARTIFACT}" 100 '' 0 procedure \
+    '' '' "${ARTIFACT}" 100 '' 0 procedure \
     'mkdir -p "$(dirname "$ARTIFACT")"
 git archive --format=tar.gz -o "$ARTIFACT" "$VERSION"
 ls -l "$ARTIFACT"
@@ -658,7 +666,7 @@ ls -l "$ARTIFACT"
 }
 _rb_step_8() {  # step: backup-database
   _rb_run 8 backup-database 'Back up the database' remote 900 0 2 abort 0 \
-    '' "${BACKUP_FILE}" 1 '' 1 procedure \
+    '' '' "${BACKUP_FILE}" 1 '' 1 procedure \
     'mkdir -p "$BACKUP_DIR"
 pg_dump --format=custom --file="$BACKUP_FILE" app
 ls -l "$BACKUP_FILE"
@@ -666,7 +674,7 @@ ls -l "$BACKUP_FILE"
 }
 _rb_step_9() {  # step: verify-backup
   _rb_run 9 verify-backup 'Verify the backup' remote 120 0 2 abort 0 \
-    'backup verified' '' 0 '' 1 procedure \
+    'backup verified' '' '' 0 '' 1 procedure \
     'size=$(stat -c %s "$BACKUP_FILE")
 echo "backup $BACKUP_FILE is $size bytes"
 [ "$size" -ge "$BACKUP_MIN_BYTES" ]
@@ -676,17 +684,17 @@ echo "backup verified"
 }
 _rb_step_10() {  # step: confirm-deploy
   _rb_run 10 confirm-deploy 'Confirm before changing production' local 300 0 2 abort 0 \
-    '' '' 0 'Proceed with deployment of '"${VERSION}"' to PRODUCTION?' 0 procedure \
+    '' '' '' 0 'Proceed with deployment of '"${VERSION}"' to PRODUCTION?' 0 procedure \
     ''
 }
 _rb_step_11() {  # step: upload-release
   _rb_run 11 upload-release 'Upload the release' local 300 2 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'upload "$ARTIFACT" "$RELEASES_DIR/$VERSION.tar.gz"'
 }
 _rb_step_12() {  # step: unpack-release
   _rb_run 12 unpack-release 'Unpack the release' remote 120 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'mkdir -p "$RELEASE_DIR"
 tar -xzf "$RELEASES_DIR/$VERSION.tar.gz" -C "$RELEASE_DIR"
 rm -f "$RELEASES_DIR/$VERSION.tar.gz"
@@ -695,12 +703,12 @@ test -f "$RELEASE_DIR/app.py"
 }
 _rb_step_13() {  # step: migrate
   _rb_run 13 migrate 'Run database migrations' remote 600 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'bash "$RELEASE_DIR/migrate.sh"'
 }
 _rb_step_14() {  # step: switch-release
   _rb_run 14 switch-release 'Switch the current release' remote 30 0 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next"
 mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
 readlink "$CURRENT_LINK"
@@ -708,31 +716,31 @@ readlink "$CURRENT_LINK"
 }
 _rb_step_15() {  # step: reload-app
   _rb_run 15 reload-app 'Reload the application without downtime' remote 60 0 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
 sleep 3
 '
 }
 _rb_step_16() {  # step: health-check
   _rb_run 16 health-check 'Health check' remote 30 5 2 rollback 0 \
-    '"version": "'"${VERSION}"'"' '' 0 '' 1 procedure \
+    '"version": "'"${VERSION}"'"' '' '' 0 '' 1 procedure \
     'curl -fsS --max-time 5 "$HEALTH_URL"'
 }
 _rb_step_17() {  # step: test-endpoints
   _rb_run 17 test-endpoints 'Test the endpoints' remote 120 2 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     check_endpoints
 }
 _rb_step_18() {  # step: record-release
   _rb_run 18 record-release 'Record the release' remote 10 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'printf '"'"'%s %s %s\n'"'"' "$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >> "$DEPLOY_PATH/revisions.log"
 tail -n 3 "$DEPLOY_PATH/revisions.log"
 '
 }
 _rb_step_19() {  # step: prune
   _rb_run 19 prune 'Prune old releases and backups' remote 120 0 2 continue 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'serving=$(basename "$(readlink "$CURRENT_LINK")")
 find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'%T@ %f\n'"'"' | sort -rn | cut -d'"'"' '"'"' -f2 |
   { grep -vxF -e "$serving" -e "$PREVIOUS_VERSION" || true; } | tail -n +"$((KEEP_RELEASES - 1))" |
@@ -771,7 +779,7 @@ _rb_steps() {
 }
 _rb_rollback_1() {  # rollback step: restore-previous-release
   _rb_run R1 restore-previous-release 'Point current back at the previous release' remote 30 0 2 abort 0 \
-    '' '' 0 '' 1 rollback \
+    '' '' '' 0 '' 1 rollback \
     'test -d "$RELEASES_DIR/$PREVIOUS_VERSION"
 ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next"
 mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
@@ -780,14 +788,14 @@ readlink "$CURRENT_LINK"
 }
 _rb_rollback_2() {  # rollback step: reload-app
   _rb_run R2 reload-app 'Reload the application without downtime' remote 60 0 2 rollback 0 \
-    '' '' 0 '' 1 rollback \
+    '' '' '' 0 '' 1 rollback \
     'kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
 sleep 3
 '
 }
 _rb_rollback_3() {  # rollback step: health-check-previous
   _rb_run R3 health-check-previous 'Health check of the previous release' remote 30 5 2 abort 0 \
-    '"version": "'"${PREVIOUS_VERSION}"'"' '' 0 '' 1 rollback \
+    '"version": "'"${PREVIOUS_VERSION}"'"' '' '' 0 '' 1 rollback \
     'curl -fsS --max-time 5 "$HEALTH_URL"'
 }
 _rb_rollback_steps() {

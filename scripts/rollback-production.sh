@@ -33,7 +33,7 @@ _RB_POST_TASKS=(
   'Fix forward on develop; do not redeploy the bad version.'
   'Check that no data written after the restored backup is missing for users.'
 )
-_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES'
+_RB_VARIABLES='ENVIRONMENT BRANCH VERSION PREVIOUS_VERSION TIMESTAMP DEPLOY_PATH RELEASES_DIR RELEASE_DIR CURRENT_LINK BACKUP_DIR BACKUP_FILE ARTIFACT HEALTH_URL KEEP_RELEASES BACKUP_RETENTION_DAYS BACKUP_MIN_BYTES BACKUP_SUFFIX'
 export ENVIRONMENT=production
 export BRANCH=main
 export DEPLOY_PATH=/srv/app
@@ -41,6 +41,7 @@ export HEALTH_URL=http://127.0.0.1/health
 export KEEP_RELEASES=5
 export BACKUP_RETENTION_DAYS=14
 export BACKUP_MIN_BYTES=1024
+export BACKUP_SUFFIX=.dump
 export VERSION='' PREVIOUS_VERSION='' BACKUP_FILE=''
 TIMESTAMP=$(date -u +%Y%m%d-%H%M%S)
 export TIMESTAMP
@@ -102,7 +103,7 @@ if [ -f "$DEPLOY_PATH/revisions.log" ]; then
   while read -r _ version _; do echo "revision=$version"; done <"$DEPLOY_PATH/revisions.log"
 fi
 if [ -d "$BACKUP_DIR" ]; then
-  find "$BACKUP_DIR" -maxdepth 1 -type f -name '"'"'*.dump'"'"' -printf '"'"'%T@ %f\n'"'"' | sort -rn |
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name "*$BACKUP_SUFFIX" -printf '"'"'%T@ %f\n'"'"' | sort -rn |
     while read -r _ name; do echo "backup=$name"; done
 fi
 '
@@ -420,15 +421,16 @@ _rb_stage() {  # NUMBER TITLE
   printf '\n'
   _rb_title "== Stage $1: $2"
 }
-_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION COMMAND
+_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION COMMAND
   local where=$4 expects="exit code $9"
-  [ -z "${14}" ] && where=confirm
+  [ -z "${15}" ] && where=confirm
   printf '%4s. %s  [%s]  %s\n' "$1" "$2" "$where" "$3"
-  [ -z "${13}" ] || printf '        asks: %s\n' "${13}"
-  if [ -n "${14}" ]; then
-    printf '%s\n' "${14%$'\n'}" | _rb_indent '        $ '
+  [ -z "${14}" ] || printf '        asks: %s\n' "${14}"
+  if [ -n "${15}" ]; then
+    printf '%s\n' "${15%$'\n'}" | _rb_indent '        $ '
     [ -z "${10}" ] || expects+=", output contains: ${10}"
-    [ -z "${11}" ] || expects+=", file ${11} of at least ${12} bytes"
+    [ -z "${11}" ] || expects+=", reports HTTP status ${11}"
+    [ -z "${12}" ] || expects+=", file ${12} of at least ${13} bytes"
     printf '        expects %s; timeout %ss; retries %s (every %ss); on failure: %s\n' \
       "$expects" "$5" "$6" "$7" "$8"
   fi
@@ -436,15 +438,18 @@ _rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT C
     printf '        (point of no return: from this step on, a failure runs the rollback steps)\n'
   fi
 }
-_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output shown and checked
-  local out rc size
+_rb_reported_status() {  # OUTPUT_FILE: the last word of the output that is exactly three digits
+  tr -s ' \t\n\r\f\v' '\n' <"$1" | grep -xE '[0-9]{3}' | tail -n 1 || true
+}
+_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS STATUS FILE MIN COMMAND: one try, output shown and checked
+  local out rc size status
   out=$(mktemp)
   set +e
   if [ "$1" = remote ]; then
-    _rb_exec_remote "$2" "$7" | tee "$out"
+    _rb_exec_remote "$2" "$8" | tee "$out"
     rc=${PIPESTATUS[0]}
   else
-    _rb_exec_local "$2" "$7" | tee "$out"
+    _rb_exec_local "$2" "$8" | tee "$out"
     rc=${PIPESTATUS[0]}
   fi
   set -e
@@ -456,8 +461,11 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   elif [ -n "$4" ] && [[ $(<"$out") != *"$4"* ]]; then
     _rb_warn "the output does not contain: $4"
     rc=-1
-  elif [ -n "$5" ] && size=$(_rb_file_bytes "$1" "$5") && [ "$size" -lt "$6" ]; then
-    _rb_warn "expected the file $5 of at least $6 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
+  elif [ -n "$5" ] && status=$(_rb_reported_status "$out") && [ "$status" != "$5" ]; then
+    _rb_warn "expected HTTP status $5, the output reports ${status:-none}"
+    rc=-1
+  elif [ -n "$6" ] && size=$(_rb_file_bytes "$1" "$6") && [ "$size" -lt "$7" ]; then
+    _rb_warn "expected the file $6 of at least $7 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
     rc=-1
   else
     rm -f "$out"
@@ -466,21 +474,21 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS FILE MIN COMMAND: one try, output
   rm -f "$out"
   return 1
 }
-_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS FILE MIN QUESTION TOUCHES PHASE COMMAND
-  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${15} command=${16}
+_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION TOUCHES PHASE COMMAND
+  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${16} command=${17}
   if [ "$_RB_DRY_RUN" = 1 ]; then
-    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "$command"
+    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "${14}" "$command"
     return 0
   fi
   [ "$phase" = rollback ] || [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || _RB_PAST_PNR=1
-  if [ "${14}" = 1 ]; then
+  if [ "${15}" = 1 ]; then
     _rb_connect
     _RB_TOUCHED=1
   fi
   _RB_CURRENT_STEP=$id
   _rb_title "-- [$index/$_RB_STEP_COUNT] $3 ($id, $where)"
   started=$(_rb_clock)
-  if [ -n "${13}" ] && ! _rb_confirm "${13}"; then
+  if [ -n "${14}" ] && ! _rb_confirm "${14}"; then
     if [ -n "$command" ]; then
       _rb_warn "not confirmed: step $id skipped"
       _rb_log "$id" skipped 0 "$(($(_rb_clock) - started))" "$phase"
@@ -495,7 +503,7 @@ _rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAI
     _RB_RC=0
   fi
   while [ "$ok" = 0 ]; do
-    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "$command"; then
+    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "${13}" "$command"; then
       ok=1
     elif [ "$attempt" -lt "$tries" ]; then
       _rb_warn "attempt $attempt of $tries failed; retrying in $7 s"
@@ -610,10 +618,10 @@ _rb_on_exit() {
 
 # ---------------------------------------------------------------- the procedure's steps
 # Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
-#   OUTPUT_CONTAINS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
+#   OUTPUT_CONTAINS HTTP_STATUS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
 _rb_step_1() {  # step: show-releases
   _rb_run 1 show-releases 'Show the serving and available releases' remote 10 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'echo "serving: $(basename "$(readlink "$CURRENT_LINK")")"
 echo "rolling back to: $VERSION"
 ls -1t "$RELEASES_DIR"
@@ -622,25 +630,25 @@ tail -n 5 "$DEPLOY_PATH/revisions.log"
 }
 _rb_step_2() {  # step: check-release-exists
   _rb_run 2 check-release-exists 'Check the target release is on the host' remote 10 0 2 abort 0 \
-    'release '"${VERSION}"' present' '' 0 '' 1 procedure \
+    'release '"${VERSION}"' present' '' '' 0 '' 1 procedure \
     'test -f "$RELEASE_DIR/app.py" && echo "release $VERSION present"'
 }
 _rb_step_3() {  # step: list-backups
   _rb_run 3 list-backups 'List the recent backups' remote 10 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'found=$(ls -1t "$BACKUP_DIR"/*.dump 2>/dev/null | head -n 5 || true)
 echo "${found:-no backup in $BACKUP_DIR yet}"
 '
 }
 _rb_step_4() {  # step: confirm-rollback
   _rb_run 4 confirm-rollback 'Confirm the rollback' local 300 0 2 abort 0 \
-    '' '' 0 'THIS WILL ROLL BACK PRODUCTION to '"${VERSION}"'. Are you SURE?' 0 procedure \
+    '' '' '' 0 'THIS WILL ROLL BACK PRODUCTION to '"${VERSION}"'. Are you SURE?' 0 procedure \
     ''
 }
 _rb_step_5() {  # step: backup-database
   local BACKUP_FILE=$_RB_SAFETY_BACKUP  # the safety backup; the chosen one stays for the restore
   _rb_run 5 backup-database 'Back up the database' remote 900 0 2 abort 0 \
-    '' "${BACKUP_FILE}" 1 '' 1 procedure \
+    '' '' "${BACKUP_FILE}" 1 '' 1 procedure \
     'mkdir -p "$BACKUP_DIR"
 pg_dump --format=custom --file="$BACKUP_FILE" app
 ls -l "$BACKUP_FILE"
@@ -650,12 +658,12 @@ ls -l "$BACKUP_FILE"
 }
 _rb_step_6() {  # step: confirm-proceed
   _rb_run 6 confirm-proceed 'Confirm the rollback plan' local 300 0 2 abort 0 \
-    '' '' 0 'Proceed with rollback to '"${VERSION}"' (database backup '"'"''"${BACKUP_FILE}"''"'"')?' 0 procedure \
+    '' '' '' 0 'Proceed with rollback to '"${VERSION}"' (database backup '"'"''"${BACKUP_FILE}"''"'"')?' 0 procedure \
     ''
 }
 _rb_step_7() {  # step: switch-release
   _rb_run 7 switch-release 'Switch the current release' remote 30 0 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next"
 mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
 readlink "$CURRENT_LINK"
@@ -663,7 +671,7 @@ readlink "$CURRENT_LINK"
 }
 _rb_step_8() {  # step: restore-database
   _rb_run 8 restore-database 'Restore the database from the chosen backup' remote 1800 0 2 abort 0 \
-    '' '' 0 'Restore the database from '"'"''"${BACKUP_FILE}"''"'"'? Rows written since then are lost.' 1 procedure \
+    '' '' '' 0 'Restore the database from '"'"''"${BACKUP_FILE}"''"'"'? Rows written since then are lost.' 1 procedure \
     'if [ -z "$BACKUP_FILE" ]; then echo "database restore skipped"; exit 0; fi
 test -f "$BACKUP_FILE"
 pg_restore --clean --if-exists --no-owner --single-transaction -d app "$BACKUP_FILE"
@@ -672,24 +680,24 @@ echo "database restored from $BACKUP_FILE"
 }
 _rb_step_9() {  # step: reload-app
   _rb_run 9 reload-app 'Reload the application without downtime' remote 60 0 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
 sleep 3
 '
 }
 _rb_step_10() {  # step: health-check
   _rb_run 10 health-check 'Health check' remote 30 5 2 rollback 0 \
-    '"version": "'"${VERSION}"'"' '' 0 '' 1 procedure \
+    '"version": "'"${VERSION}"'"' '' '' 0 '' 1 procedure \
     'curl -fsS --max-time 5 "$HEALTH_URL"'
 }
 _rb_step_11() {  # step: test-endpoints
   _rb_run 11 test-endpoints 'Test the endpoints' remote 120 2 2 rollback 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     check_endpoints
 }
 _rb_step_12() {  # step: record-release
   _rb_run 12 record-release 'Record the release' remote 10 0 2 abort 0 \
-    '' '' 0 '' 1 procedure \
+    '' '' '' 0 '' 1 procedure \
     'printf '"'"'%s %s %s\n'"'"' "$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >> "$DEPLOY_PATH/revisions.log"
 tail -n 3 "$DEPLOY_PATH/revisions.log"
 '

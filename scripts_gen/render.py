@@ -17,10 +17,10 @@ from scripts_gen import contract
 from scripts_gen.environment import render
 from scripts_gen.prelude import local_functions, remote_functions
 from scripts_gen.variables import (
-    DEPLOY_BACKUP,
-    DERIVED,
-    SAFETY_BACKUP,
     config_variables,
+    deploy_backup,
+    derived,
+    safety_backup,
     writes_backup,
 )
 
@@ -29,6 +29,7 @@ from scripts_gen.variables import (
 _USES_TARGET = re.compile(
     r"(^|[\s;&|(`])(remote|upload|check_endpoints|ssh|scp|sftp|rsync)(\s|$|[;&|)])"
 )
+_TEMPLATE_REFERENCE = re.compile(r"\$\{([A-Z_]+)\}")
 _STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
 
 
@@ -50,6 +51,7 @@ class StepView:
     on_failure: str
     exit_code: int
     contains: str
+    http_status: str
     file: str
     min_bytes: int
     confirm: str
@@ -81,6 +83,7 @@ def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) ->
         on_failure=step.on_failure.value,
         exit_code=int(step.expect.exit_code),
         contains=step.expect.output_contains or "",
+        http_status=str(int(step.expect.http_status)) if step.expect.http_status else "",
         file=step.expect.file.path if step.expect.file else "",
         min_bytes=int(step.expect.file.min_bytes) if step.expect.file else 0,
         confirm=step.confirm or "",
@@ -140,6 +143,24 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     return lines
 
 
+def _shown(template: str) -> str:
+    """A template as a reader writes it: ``${BACKUP_DIR}/x`` -> ``$BACKUP_DIR/x``."""
+    return _TEMPLATE_REFERENCE.sub(r"$\1", template)
+
+
+def _checked_template(template: str) -> str:
+    """A derived variable's template goes into double quotes unquoted: only ``${NAME}``
+    references of runtime variables and characters literal in double quotes may pass."""
+    for match in re.finditer(r"\$\{([A-Z_]+)\}|(.)", template):
+        if match.group(1) is not None and match.group(1) not in RUNTIME_VARIABLES:
+            raise ValueError(f"not a runtime variable in {template!r}: {match.group(1)}")
+        if match.group(2) is not None and not re.fullmatch(
+            r"[A-Za-z0-9._/@+=:,~-]", match.group(2)
+        ):
+            raise ValueError(f"not a plain character in {template!r}: {match.group(2)!r}")
+    return template
+
+
 def _static(name: str) -> str:
     return files("scripts_gen").joinpath("templates", name).read_text()
 
@@ -174,9 +195,9 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         escalation=_escalation(loaded),
         variable_names=list(RUNTIME_VARIABLES),
         config=config_variables(loaded, procedure_id),
-        derived=DERIVED,
-        deploy_backup=DEPLOY_BACKUP,
-        safety_backup=SAFETY_BACKUP,
+        derived={name: _checked_template(t) for name, t in derived(loaded).items()},
+        deploy_backup=_checked_template(deploy_backup(loaded)),
+        safety_backup=_checked_template(safety_backup(loaded)),
         remote_functions=remote_functions(loaded, procedure_id),
         local_functions=local_functions(loaded, procedure_id),
         connect_script=_static("remote_connect.sh"),

@@ -3,7 +3,10 @@
 The names are those of ``runbook.model.runtime.RUNTIME_VARIABLES``. Configuration values come
 from the model; derived values are templates of other variables (``${DEPLOY_PATH}/releases``)
 that Python expands with ``string.Template`` and the scripts write as double-quoted bash
-assignments, so both compute the same values the same way.
+assignments, so both compute the same values the same way. The runbook sets two of those
+templates itself: the artifact path (``service.artifact``) and how backup names end
+(``backups.suffix``); both are validated to hold only ``${NAME}`` references and characters
+that are literal inside bash double quotes.
 """
 
 from __future__ import annotations
@@ -13,21 +16,29 @@ from string import Template
 from runbook.loader import LoadedRunbook
 from runbook.model import RUNTIME_VARIABLES, ProcedureKind
 
-#: Derived variables, in the order they are assigned. Only ``${NAME}`` references and
-#: characters that are literal inside bash double quotes.
-DERIVED: dict[str, str] = {
-    "RELEASES_DIR": "${DEPLOY_PATH}/releases",
-    "RELEASE_DIR": "${RELEASES_DIR}/${VERSION}",
-    "CURRENT_LINK": "${DEPLOY_PATH}/current",
-    "BACKUP_DIR": "${DEPLOY_PATH}/backups",
-    "ARTIFACT": "build/app-${VERSION}.tar.gz",
-}
-#: Where a deploy writes its database backup when none is named.
-DEPLOY_BACKUP = "${BACKUP_DIR}/${ENVIRONMENT}-${TIMESTAMP}.dump"
-#: Where a rollback writes its safety backup, so the chosen backup stays in BACKUP_FILE.
-SAFETY_BACKUP = "${BACKUP_DIR}/${ENVIRONMENT}-${TIMESTAMP}-safety.dump"
 #: UTC start time format of TIMESTAMP (``date -u +%Y%m%d-%H%M%S`` in the scripts).
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
+
+
+def derived(loaded: LoadedRunbook) -> dict[str, str]:
+    """Derived variables, in the order they are assigned, as templates of other variables."""
+    return {
+        "RELEASES_DIR": "${DEPLOY_PATH}/releases",
+        "RELEASE_DIR": "${RELEASES_DIR}/${VERSION}",
+        "CURRENT_LINK": "${DEPLOY_PATH}/current",
+        "BACKUP_DIR": "${DEPLOY_PATH}/backups",
+        "ARTIFACT": loaded.runbook.service.artifact,
+    }
+
+
+def deploy_backup(loaded: LoadedRunbook) -> str:
+    """Where a deploy writes its database backup when none is named."""
+    return "${BACKUP_DIR}/${ENVIRONMENT}-${TIMESTAMP}" + loaded.runbook.backups.suffix
+
+
+def safety_backup(loaded: LoadedRunbook) -> str:
+    """Where a rollback writes its safety backup, so the chosen backup stays in BACKUP_FILE."""
+    return "${BACKUP_DIR}/${ENVIRONMENT}-${TIMESTAMP}-safety" + loaded.runbook.backups.suffix
 
 
 def config_variables(loaded: LoadedRunbook, procedure_id: str) -> dict[str, str]:
@@ -44,6 +55,7 @@ def config_variables(loaded: LoadedRunbook, procedure_id: str) -> dict[str, str]
         "KEEP_RELEASES": str(int(env.keep_releases)),
         "BACKUP_RETENTION_DAYS": str(int(rb.backups.retention_days)),
         "BACKUP_MIN_BYTES": str(int(rb.backups.min_bytes)),
+        "BACKUP_SUFFIX": rb.backups.suffix,
     }
 
 
@@ -57,16 +69,16 @@ def runtime_variables(
 ) -> dict[str, str]:
     """Every runtime variable of one run, in the order of ``RUNTIME_VARIABLES``.
 
-    ``backup_file`` None means the default: a deploy writes ``DEPLOY_BACKUP``; a rollback
+    ``backup_file`` None means the default: a deploy writes ``deploy_backup``; a rollback
     restores nothing (empty).
     """
     values = config_variables(loaded, procedure_id)
     values.update(VERSION=version, PREVIOUS_VERSION=previous_version, TIMESTAMP=timestamp)
-    for name, template in DERIVED.items():
+    for name, template in derived(loaded).items():
         values[name] = Template(template).substitute(values)
     if backup_file is None:
         deploy = loaded.runbook.procedures[procedure_id].kind is ProcedureKind.deploy
-        backup_file = Template(DEPLOY_BACKUP).substitute(values) if deploy else ""
+        backup_file = Template(deploy_backup(loaded)).substitute(values) if deploy else ""
     values["BACKUP_FILE"] = backup_file
     return {name: values[name] for name in RUNTIME_VARIABLES}
 
@@ -90,4 +102,4 @@ def step_variables(
     """The variables one step runs with: the run's, with the safety backup where it applies."""
     if not writes_backup(loaded, procedure_id, step_id):
         return dict(variables)
-    return {**variables, "BACKUP_FILE": Template(SAFETY_BACKUP).substitute(variables)}
+    return {**variables, "BACKUP_FILE": Template(safety_backup(loaded)).substitute(variables)}

@@ -22,6 +22,14 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "10:15: environments.staging.base_url: invalid value 'ftp://x' (a URL like http://127.0.0.1 or http://127.0.0.1:8080)",
         1,
     ),
+    "artifact-with-shell": (
+        "3:13: service.artifact: invalid value 'build/app-$(id).tar.gz' (a path of letters, digits and '._/@+=:,~-', not starting with '-', with ${VERSION} or ${ENVIRONMENT} for the parts that vary)",
+        1,
+    ),
+    "backup-suffix-glob": (
+        "67:11: backups.suffix: invalid value '*.dump' (letters, digits, '.', '_' and '-', e.g. '.sql.gz')",
+        1,
+    ),
     "binary-with-nul": ("1:1: not a text file (it contains NUL bytes)", 1),
     "checklist-before-unknown": (
         "33:23: procedures.deploy-staging.checklist_before: unknown checklist 'befor' (did you mean 'before'?)",

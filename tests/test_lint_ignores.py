@@ -52,7 +52,7 @@ def test_step_ignore_of_another_rule_changes_nothing() -> None:
 @pytest.mark.parametrize(
     ("where", "rule", "message"),
     [
-        ("file", "RB3", "unknown lint rule 'RB3' (did you mean 'RB003'?)"),
+        ("file", "RB-003", "unknown lint rule 'RB-003' (did you mean 'RB003'?)"),
         ("step", "RB0003", "unknown lint rule 'RB0003' (did you mean 'RB003'?)"),
         ("file", "no-literal-secrets", "unknown lint rule 'no-literal-secrets'"),
     ],

@@ -392,7 +392,11 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
         ),
         ["RB008"],
     ),
-    ("secret-from-environment", _set("build", command='PGPASSWORD="$DB_PASSWORD" make build'), []),
+    (
+        "secret-from-environment",
+        _set("build", command='PGPASSWORD="${DB_PASSWORD:?}" make build'),
+        [],
+    ),
     # RB009 navigation
     (
         "duplicate-procedure-titles",
@@ -459,6 +463,32 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
             lambda d: d["procedures"]["deploy-staging"]["rollback_steps"].insert(0, "restore-db"),
         ),
         ["RB012"],
+    ),
+    # RB013 commands read only variables that are set
+    (
+        "misspelt-runtime-variable",
+        _set("migrate", command='bash "$RELEASE_DIRR/migrate.sh"'),
+        ["RB013"],
+    ),
+    ("runtime-variable", _set("migrate", command='bash "$RELEASE_DIR/migrate.sh"'), []),
+    ("variable-set-in-the-command", _set("migrate", command='DIR=/tmp; echo "$DIR"'), []),
+    ("environment-variable-required", _set("migrate", command='echo "${DB_URL:?}"'), []),
+    ("environment-variable-unguarded", _set("migrate", command='echo "$DB_URL"'), ["RB013"]),
+    ("variable-in-single-quotes", _set("migrate", command="echo '$DB_URL'"), []),
+    (
+        "runtime-variable-in-a-diagnosis-command",
+        lambda d: d.update(
+            emergencies={
+                "down": {
+                    "title": "Down",
+                    "severity": "P0",
+                    "symptoms": ["No answer"],
+                    "diagnosis": [{"title": "Log", "command": 'tail "$DEPLOY_PATH/app.log"'}],
+                    "actions": ["Roll back"],
+                }
+            }
+        ),
+        ["RB013"],
     ),
     # RB010 every deployed environment can be rolled back
     ("no-production-rollback", lambda d: d["procedures"].pop("rollback-production"), ["RB010"]),

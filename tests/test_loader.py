@@ -93,6 +93,62 @@ def test_positions_point_at_the_written_value(example) -> None:  # type: ignore[
     assert text[key.line - 1].strip() == "health-check:"
 
 
+TEXTS = """\
+a: |
+  first
+    second
+b: plain on one line
+c: 'quoted on one line'
+d: >-
+  folded
+  lines
+e: |2
+    two spaces kept
+f: |
+
+  after a blank line
+g: "two
+  lines"
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "line", "column", "expected"),
+    [
+        ("a", 0, 0, (2, 3)),
+        ("a", 1, 2, (3, 5)),  # `second`, two columns into its line of text
+        ("b", 0, 9, (4, 13)),
+        ("c", 0, 7, (5, 12)),  # inside the quotes
+        ("d", 1, 3, (7, 3)),  # folded: the text's first character
+        ("e", 0, 2, (10, 5)),  # the explicit indentation is 2, not 4
+        ("f", 1, 6, (13, 9)),
+        ("g", 1, 0, (14, 5)),  # quoted over two lines: the first character
+    ],
+)
+def test_a_position_in_a_text_value_is_its_place_in_the_file(
+    tmp_path: Path, key: str, line: int, column: int, expected: tuple[int, int]
+) -> None:
+    from runbook.yamlsrc import load_document
+
+    path = tmp_path / "texts.yaml"
+    path.write_text(TEXTS)
+    data, smap = load_document(path, "texts.yaml")
+    loc = smap.locate((key,))
+    assert loc is not None
+    found = loc.in_text(line, column)
+    assert (found.line, found.column) == expected
+    text_line = TEXTS.splitlines()[found.line - 1]
+    if key in "abcef":
+        assert text_line[found.column - 1 :].startswith(data[key].splitlines()[line][column:])
+
+
+def test_a_position_in_an_included_command_is_in_its_own_file(tmp_path: Path) -> None:
+    loaded = load(_split(tmp_path))
+    loc = loaded.locate("steps", "backup", "command")
+    assert loc is not None
+    assert loc.in_text(0).file.endswith("steps.yaml")
+
+
 def test_digest_changes_with_the_source(tmp_path: Path) -> None:
     a = tmp_path / "a.yaml"
     a.write_text(MINIMAL.read_text())

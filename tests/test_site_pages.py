@@ -51,6 +51,7 @@ def site(loaded: LoadedRunbook) -> dict[str, str]:
         ("operations/deployment-log.md", "Rollback performed"),
         ("security.md", "Security checklist"),
         ("reference/scripts.md", "Exit codes"),
+        ("reference/runtime.md", "revisions.log"),
     ],
 )
 def test_every_section_has_a_page(site: dict[str, str], path: str, phrase: str) -> None:
@@ -129,7 +130,9 @@ def test_running_the_scripts_documents_the_contract(site: dict[str, str]) -> Non
         assert f"`{text}`" in page
     for code in contract.EXIT_CODES:
         assert f"\n| {code} | " in page
-    assert "`$RELEASE_DIR`" in page and "`check_endpoints`" in page
+    assert "(runtime.md)" in page  # the variables and helpers have their own page
+    runtime = site["reference/runtime.md"]
+    assert "`$RELEASE_DIR`" in runtime and "`check_endpoints`" in runtime
 
 
 def test_verification_record_is_shown(tmp_path: Path, loaded: LoadedRunbook) -> None:

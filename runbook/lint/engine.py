@@ -23,6 +23,7 @@ from runbook.lint.procedures import (
 )
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
+from runbook.lint.variables import known_variables
 from runbook.model import Ignore, Runbook
 from runbook.suggest import did_you_mean
 from runbook.yamlsrc import DocPath, format_path
@@ -86,6 +87,7 @@ RULES: tuple[Rule, ...] = tuple(
             rollback_procedure_exists,
             known_ignores,
             safety_backup_before_restore,
+            known_variables,
         ),
         key=lambda r: r.id,
     )
@@ -109,6 +111,8 @@ def lint(runbook: Runbook, locate: Locate | None = None) -> list[Finding]:
             if _ignored(runbook, rule_, hit):
                 continue
             location = locate(hit.path) if locate else None
+            if location is not None and hit.at is not None:
+                location = location.in_text(*hit.at)
             findings.append(
                 Finding(rule_.id, hit.message, format_path(hit.path), location, hit.step)
             )

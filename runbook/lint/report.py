@@ -32,6 +32,7 @@ class CheckReport:
     rules: int = 0
     generated: int = 0
     scripts: int = 0
+    commands: int = 0
     verified: bool = False
 
     @property
@@ -48,7 +49,7 @@ class CheckReport:
                 f"{self.source} is valid",
                 f"{self.rules} lint rules pass",
                 f"{self.generated} generated files are up to date",
-                f"shellcheck is clean on {self.scripts} scripts",
+                f"shellcheck is clean on {self.scripts} scripts and {self.commands} commands",
             ]
             if self.verified:
                 parts.append("the staging target verifies")

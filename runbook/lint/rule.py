@@ -20,11 +20,16 @@ __all__ = ["Finding", "Hit", "Rule", "rule"]
 
 @dataclass(frozen=True)
 class Hit:
-    """One place a rule fires, before ignores: where in the document, what, and which step."""
+    """One place a rule fires, before ignores: where in the document, what, and which step.
+
+    ``at`` is a line and column (from 0) inside the text at ``path``, when the rule knows
+    which part of a command it is about; the finding is then shown on that line of the file.
+    """
 
     path: DocPath
     message: str
     step: str | None = None
+    at: tuple[int, int] | None = None
 
 
 Check = Callable[[Runbook], Iterable[Hit]]

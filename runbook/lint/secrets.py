@@ -83,8 +83,9 @@ def _commands(rb: Runbook) -> Iterator[tuple[DocPath, str, str | None]]:
         The runbook is published as a site, committed to a repository and copied into the
         generated scripts: a secret written in a command leaks everywhere at once and cannot
         be rotated without editing the runbook. Step commands, checklist checks, useful
-        commands and diagnosis commands must read secrets from environment variables
-        (`$DB_PASSWORD`). The rule flags assignments and options such as `password=...`,
+        commands and diagnosis commands must read secrets from environment variables,
+        written `${DB_PASSWORD:?}` so that an unset one stops the command with its name
+        (rule RB013). The rule flags assignments and options such as `password=...`,
         `--token ...`, `API_KEY=...` whose value is not a `$` reference, bearer tokens,
         URLs with a password (`mysql://app:pw@db`), AWS access key ids, GitHub and Slack
         tokens, and private key headers.
@@ -97,7 +98,7 @@ def _commands(rb: Runbook) -> Iterator[tuple[DocPath, str, str | None]]:
     fix="""
         steps:
           notify:
-            command: 'curl -H "Authorization: Bearer $CHAT_TOKEN" https://chat.example.com/hook'
+            command: 'curl -H "Authorization: Bearer ${CHAT_TOKEN:?}" https://chat.example.com/hook'
     """,
 )
 def no_literal_secrets(rb: Runbook) -> Iterator[Hit]:

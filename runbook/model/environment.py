@@ -8,6 +8,7 @@ from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_vali
 
 from runbook.model.base import Strict
 from runbook.model.ere import check_ere
+from runbook.model.runtime import DEPLOY_PATH_CONTRACT
 from runbook.model.text import Code, Label, Prose
 
 HOST_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -56,9 +57,7 @@ class Environment(Strict):
     host: Host
     ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
     ssh_port: StrictInt = Field(22, ge=1, le=65535, description="SSH port of the host.")
-    deploy_path: AbsPath = Field(
-        description="Root of the deployment: holds `releases/`, `current`, `backups/`, `shared/`."
-    )
+    deploy_path: AbsPath = Field(description=DEPLOY_PATH_CONTRACT)
     base_url: str = Field(
         "http://127.0.0.1",
         max_length=2048,

@@ -9,7 +9,11 @@ from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from runbook.model.base import Id, RunsOn, Strict
 from runbook.model.operations import Command
+from runbook.model.runtime import BACKUP_NAMES, DEFAULT_BACKUP_SUFFIX
 from runbook.model.text import BASH_INT_MAX, Code, Label, Prose, ShortText, Text
+
+#: A backup suffix: plain file-name characters, so it is safe in a `find -name` pattern.
+SUFFIX_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
 
 
 class ChecklistCategory(StrEnum):
@@ -94,6 +98,12 @@ class BackupPolicy(Strict):
     retention_days: StrictInt = Field(14, ge=1, le=3650, description="Days a backup is kept.")
     min_bytes: StrictInt = Field(
         1024, ge=1, le=BASH_INT_MAX, description="A backup smaller than this is a failed backup."
+    )
+    suffix: str = Field(
+        DEFAULT_BACKUP_SUFFIX,
+        pattern=SUFFIX_PATTERN,
+        description="How every backup file's name ends (`$BACKUP_SUFFIX`), e.g. `.dump` or "
+        "`.sql.gz`: letters, digits, `.`, `_` and `-`. " + BACKUP_NAMES,
     )
     includes: list[Text] = Field(default_factory=list, description="What a backup contains.")
     verification: list[Text] = Field(default_factory=list, description="How a backup is verified.")

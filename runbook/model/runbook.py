@@ -18,19 +18,35 @@ from runbook.model.reference import (
     Monitoring,
     PerformanceTarget,
 )
+from runbook.model.runtime import DEFAULT_ARTIFACT
 from runbook.model.steps import Step
 from runbook.model.target import Target
 from runbook.model.text import Label, Prose, RelativePath, ShortText
+
+#: An artifact path: plain path characters and references to the two variables known when
+#: the scripts derive it (``PREVIOUS_VERSION`` is not: it is read from the target later). The
+#: scripts write it inside double quotes, where nothing else may expand; no leading `-`.
+_ARTIFACT_VARIABLE = r"\$\{(?:VERSION|ENVIRONMENT)\}"
+ARTIFACT_PATTERN = rf"^(?:[A-Za-z0-9._/@+=:,~]|{_ARTIFACT_VARIABLE})(?:[A-Za-z0-9._/@+=:,~-]|{_ARTIFACT_VARIABLE})*$"
 
 
 class Service(Strict):
     """The service the runbook deploys."""
 
-    name: Label = Field(description="Service name, used in titles and artifact names.")
+    name: Label = Field(description="Service name, used in titles.")
     description: Prose = Field("", description="What the service does.")
     repository: ShortText = Field("", description="Where its code lives.")
     stack: list[Label] = Field(default_factory=list, description="Runtime pieces, e.g. `nginx`.")
     team: ShortText = Field("", description="Owning team.")
+    artifact: str = Field(
+        DEFAULT_ARTIFACT,
+        max_length=255,
+        pattern=ARTIFACT_PATTERN,
+        description="Where the build step leaves the release artifact (`$ARTIFACT`), from the top "
+        "of the service's repository: a path of letters, digits and `._/@+=:,~-`, with "
+        "`${VERSION}` or `${ENVIRONMENT}` for the parts that vary, e.g. "
+        "`dist/shop-${VERSION}.zip`. The scripts and the scenarios compute it the same way.",
+    )
 
 
 class Lint(Strict):

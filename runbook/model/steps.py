@@ -6,11 +6,13 @@ one definition is what stops the three from drifting apart.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from runbook.model.base import Ignore, RunsOn, Strict
+from runbook.model.runtime import COMMAND_CONTRACT
 from runbook.model.text import BASH_INT_MAX, Code, Label, OptionalCode, Prose
 
 
@@ -33,8 +35,18 @@ class FileExpectation(Strict):
     )
 
 
+#: Whitespace as the scripts' ``tr`` splits words (ASCII only), and a status word.
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+_STATUS_WORD = re.compile(r"[0-9]{3}")
+
+
 class Expect(Strict):
-    """What success looks like for a step; the script and the scenarios check the same things."""
+    """What success looks like for a step; the script and the scenarios check the same things.
+
+    Every field is checked by the generated scripts (``_rb_attempt``), by the scenario runner
+    (``expectation_problems``) and shown on the procedure pages; a test walks these fields so
+    that none is documented without being checked.
+    """
 
     exit_code: StrictInt = Field(0, ge=0, le=255, description="Exit code the command must return.")
     output_contains: Code | None = Field(
@@ -42,8 +54,25 @@ class Expect(Strict):
     )
     file: FileExpectation | None = Field(None, description="A file the step must produce.")
     http_status: StrictInt | None = Field(
-        None, ge=100, le=599, description="For HTTP checks: the status the command reports."
+        None,
+        ge=100,
+        le=599,
+        description="The HTTP status the command must report: the last word of its standard "
+        "output that is exactly three digits, as `curl -o /dev/null -w '%{http_code}'` prints "
+        "it or a status line (`HTTP/1.1 503 Service Unavailable`) holds it; an output with no "
+        "such word fails. The exit code is checked first, so check an error status with curl "
+        "without `-f`.",
     )
+
+    @staticmethod
+    def reported_status(output: str) -> int | None:
+        """The HTTP status an output reports (see ``http_status``), or None.
+
+        The scripts compute the same with ``tr | grep -x '[0-9]{3}' | tail -n 1``; a test
+        runs both on the same outputs.
+        """
+        words = [w for w in _WHITESPACE.split(output) if _STATUS_WORD.fullmatch(w)]
+        return int(words[-1]) if words else None
 
 
 class Step(Strict):
@@ -54,10 +83,7 @@ class Step(Strict):
     runs_on: RunsOn = Field(
         RunsOn.local, description="`local` (deploying machine) or `remote` (target)."
     )
-    command: OptionalCode | None = Field(
-        None,
-        description="Bash run for the step. Runtime variables ($VERSION, $RELEASE_DIR, ...) are set.",
-    )
+    command: OptionalCode | None = Field(None, description=COMMAND_CONTRACT)
     confirm: Code | None = Field(
         None,
         max_length=500,

@@ -41,7 +41,7 @@ class Plan:
 
 def backup_name(loaded: LoadedRunbook) -> str:
     """A backup file name as the runbook names its backups (its suffix), for a chosen restore."""
-    return CHOSEN_BACKUP + ".dump"
+    return CHOSEN_BACKUP + loaded.runbook.backups.suffix
 
 
 def plan_for(loaded: LoadedRunbook, procedure: str) -> Plan:

@@ -61,6 +61,11 @@ def expectation_problems(
         wanted = expand(expect.output_contains, variables)
         if wanted not in output:
             problems.append(f"output lacks {wanted!r}")
+    if expect.http_status is not None:
+        status = Expect.reported_status(output)
+        if status != expect.http_status:
+            reported = "no HTTP status" if status is None else f"HTTP status {status:03d}"
+            problems.append(f"output reports {reported}, expected {expect.http_status}")
     if expect.file is not None:
         path = expand(expect.file.path, variables)
         if file_size is None:

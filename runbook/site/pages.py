@@ -21,8 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+from runbook.lint.commands import EXCLUDED
 from runbook.loader import LoadedRunbook
-from runbook.model import HELPER_FUNCTIONS, RUNTIME_VARIABLES, Runbook
+from runbook.model import (
+    BackupPolicy,
+    ProcedureKind,
+    Runbook,
+    Service,
+)
+from runbook.model import runtime as runtime_contract
 from runbook.scenarios.vocabulary import vocabulary
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.render import Mode, environment, page_anchor, render
@@ -46,6 +53,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("operations/deployment-log.md", "operations/deployment-log.md.j2"),
     ("security.md", "security.md.j2"),
     ("reference/scripts.md", "reference/scripts.md.j2"),
+    ("reference/runtime.md", "reference/runtime.md.j2"),
     ("reference/verification.md", "reference/verification.md.j2"),
 )
 SECTION_TITLES = {
@@ -76,8 +84,13 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "workflow": workflow(rb),
         "log_template": log_template(rb),
         "contract": contract,
-        "runtime_variables": RUNTIME_VARIABLES,
-        "helper_functions": HELPER_FUNCTIONS,
+        "runtime": runtime_contract,
+        "descriptions": {
+            "artifact": Service.model_fields["artifact"].description,
+            "suffix": BackupPolicy.model_fields["suffix"].description,
+        },
+        "example": contract_example(loaded),
+        "command_checks": EXCLUDED,
         "scripts": scripts,
         "where": where,
         "vocabulary": vocabulary(),
@@ -99,6 +112,27 @@ def _derived(loaded: LoadedRunbook) -> dict[str, list[str]]:
         name: re.findall(r"^\s*Scenario(?: Outline)?: (.+)$", text, re.M)
         for name, text in features(loaded).items()
     }
+
+
+#: The run the runtime contract page shows as its example.
+EXAMPLE_RUN = {"version": "v1.2.3", "previous_version": "v1.2.2", "timestamp": "20260117-150000"}
+
+
+def contract_example(loaded: LoadedRunbook) -> dict[str, Any]:
+    """Every runtime variable's value in one run of this runbook, computed as the scripts do.
+
+    The run is a deploy (the first deploy procedure, else the first procedure) of
+    ``EXAMPLE_RUN``, so the page shows this runbook's own paths, artifact and backup name.
+    """
+    procedures = loaded.runbook.procedures
+    pid = next((p for p, proc in procedures.items() if proc.kind is ProcedureKind.deploy), None)
+    pid = pid or next(iter(procedures))
+    values = scripts_gen.runtime_variables(loaded, pid, **EXAMPLE_RUN)
+    what = (
+        f"a run of `{pid}` for version `{EXAMPLE_RUN['version']}` while "
+        f"`{EXAMPLE_RUN['previous_version']}` serves, started at {EXAMPLE_RUN['timestamp']}"
+    )
+    return {"procedure": pid, "values": values, "what": what}
 
 
 def log_template(rb: Runbook) -> str:

@@ -63,16 +63,17 @@ def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
 
 
 def expectations(step: Step) -> list[Markup]:
-    """What success looks like, one short sentence each; YAML text only inside code spans."""
+    """What success looks like, one short sentence each: every field of ``Expect``; YAML text
+    only inside code spans."""
     expect = step.expect
     out = [Markup(f"exits with code {int(expect.exit_code)}")] if step.command else []
     if expect.output_contains:
         out.append("output contains " + code(expect.output_contains))
-    if expect.file:
+    if expect.file is not None:
         size = int(expect.file.min_bytes)
         plural = "" if size == 1 else "s"
         out.append("leaves " + code(expect.file.path) + f" of at least {size} byte{plural}")
-    if expect.http_status:
+    if expect.http_status is not None:
         out.append(Markup(f"reports HTTP status {int(expect.http_status)}"))
     if step.confirm:
         out.append(Markup("the operator answers `yes`"))

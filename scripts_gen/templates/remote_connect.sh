@@ -23,6 +23,6 @@ if [ -f "$DEPLOY_PATH/revisions.log" ]; then
   while read -r _ version _; do echo "revision=$version"; done <"$DEPLOY_PATH/revisions.log"
 fi
 if [ -d "$BACKUP_DIR" ]; then
-  find "$BACKUP_DIR" -maxdepth 1 -type f -name '*.dump' -printf '%T@ %f\n' | sort -rn |
+  find "$BACKUP_DIR" -maxdepth 1 -type f -name "*$BACKUP_SUFFIX" -printf '%T@ %f\n' | sort -rn |
     while read -r _ name; do echo "backup=$name"; done
 fi
