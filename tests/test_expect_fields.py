@@ -22,7 +22,7 @@ from test_scripts_target import Target, runbook
 from runbook.model import Expect
 from runbook.site.pages import pages
 from scripts_gen import render_scripts, runtime_variables
-from steps.runner import StepContext, expectation_problems, run_step
+from runbook.scenarios.runner import StepContext, expectation_problems, run_step
 
 
 @dataclass(frozen=True)
