@@ -82,7 +82,7 @@ def test_on_call_journey(browser: Any, base_url: str, capsys: pytest.CaptureFixt
     page.locator("nav.md-nav--primary").get_by_role(
         "link", name="Production deployment"
     ).first.click()
-    page.wait_for_url("**/procedures/deploy-production/")
+    page.wait_for_url("**/procedures/deploy-production.html")
     assert page.locator("h1").inner_text().startswith("Production deployment")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
@@ -103,7 +103,7 @@ def test_on_call_journey(browser: Any, base_url: str, capsys: pytest.CaptureFixt
     assert results.count() > 0
     assert "rollback" in page.locator(".md-search-result").inner_text().lower()
 
-    page.goto(base_url + "incidents/rollback-matrix/")
+    page.goto(base_url + "incidents/rollback-matrix.html")
     table = page.locator("table", has_text="Response time")
     assert [
         table.locator("tbody tr").nth(i).locator("td").first.inner_text() for i in range(4)

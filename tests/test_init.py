@@ -79,7 +79,7 @@ def test_mkdocs_build_strict_works(built: Path, tmp_path: Path) -> None:
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "s")], built
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "s" / "rules" / "RB001" / "index.html").is_file()
+    assert (tmp_path / "s" / "rules" / "RB001.html").is_file()
 
 
 def test_the_starter_scenarios_run(built: Path) -> None:

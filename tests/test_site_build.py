@@ -103,12 +103,30 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_repo_mkdocs_yml_builds_strict(built: Path) -> None:
-    for page in ["index.html", "procedures/deploy-production/index.html", "steps/index.html"]:
+    for page in ["index.html", "procedures/deploy-production.html", "steps.html"]:
         assert (built / page).is_file()
     assert (built / "assets/runbook/mermaid.min.js").stat().st_size > 1_000_000
     assert 'src="assets/runbook/mermaid.min.js"' in (built / "index.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_site_works_from_disk(built: Path) -> None:
+    """Links name files, not directories, and search has its index as a script."""
+    index = (built / "index.html").read_text(encoding="utf-8")
+    assert 'href="procedures/deploy-production.html"' in index
+    assert 'href="procedures/deploy-production/"' not in index
+    assert index.index('src="assets/runbook/file-worker.js"') < index.index("bundle.")
+    script = (built / "search/search_index.js").read_text(encoding="utf-8")
+    data = (built / "search/search_index.json").read_text(encoding="utf-8")
+    assert script == f"var __index = {data};\n"
+
+
+def test_former_directory_urls_redirect_with_their_anchor(built: Path) -> None:
+    stub = (built / "incidents/emergencies/index.html").read_text(encoding="utf-8")
+    assert '<script>location.replace("../emergencies.html" + location.hash)</script>' in stub
+    assert 'content="0; url=../emergencies.html"' in stub
+    assert not (built / "index/index.html").exists()
 
 
 def test_built_site_has_no_external_assets(built: Path) -> None:
@@ -154,7 +172,7 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
     )
     result = mkdocs(source.parent / "mkdocs.yml", tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    for page in ["procedures/deploy-production/index.html", "steps/index.html"]:
+    for page in ["procedures/deploy-production.html", "steps.html"]:
         html = (tmp_path / "site" / page).read_text(encoding="utf-8")
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "<script>alert(1)" not in html
@@ -162,7 +180,7 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
         assert "<img src=x" not in html
         assert 'href="javascript:' not in html
         assert 'onmouseover="' not in html
-    html = (tmp_path / "site/procedures/deploy-production/index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "site/procedures/deploy-production.html").read_text(encoding="utf-8")
     assert "Build {: onclick=alert(5) }" in html
     assert 'onclick="' not in html
     for page in (tmp_path / "site").rglob("*.html"):  # navigation and browser tab titles too

@@ -91,7 +91,14 @@ def build_site(config_file: Path, site_dir: Path, runbook: Path | None = None) -
     config = load_config(config_file, runbook, site_dir=str(site_dir))
     with _mkdocs_errors(config_file):
         build(config)
-    return sum(1 for page in site_dir.rglob("*.html") if page.name != "404.html")
+    return sum(
+        1 for page in site_dir.rglob("*.html") if page.name != "404.html" and not _moved(page)
+    )
+
+
+def _moved(page: Path) -> bool:
+    """A redirect from a former directory URL (``a/b/index.html`` beside ``a/b.html``)."""
+    return page.name == "index.html" and page.parent.with_suffix(".html").is_file()
 
 
 def serve(config_file: Path, runbook: Path | None, port: int) -> None:
