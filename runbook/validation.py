@@ -126,6 +126,7 @@ def _pattern_hint(path: DocPath) -> str:
         "base_url": "a URL like http://127.0.0.1 or http://127.0.0.1:8080",
         "branch": "a git branch name",
         "severity": "P0, P1, P2 or P3",
+        "url": "an https URL of letters, digits and '.-_~/?=&%+', e.g. https://chat.example.com/x",
     }
     return hints.get(last, "lower-case letters, digits and single dashes")
 

@@ -37,7 +37,9 @@ from runbook.site.pages import VERIFICATION_FILE, nav, pages
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
-_LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"')
+#: Ids mkdocs' anchor check cannot see: code line anchors written inside stashed code blocks,
+#: and the templates' own ``<a id="...">`` anchors (table rows, the single page), also stashed.
+_LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"|<a id="([a-z0-9_-]+)"></a>')
 ASSETS = Path(__file__).parent / "assets"
 MERMAID = "assets/runbook/mermaid.min.js"
 FILE_WORKER = "assets/runbook/file-worker.js"
@@ -52,6 +54,7 @@ EXTENSIONS: dict[str, dict[str, Any]] = {
     "attr_list": {},
     "tables": {},
     "toc": {"permalink": True},
+    "pymdownx.details": {},
     "pymdownx.highlight": {"anchor_linenums": True},
     "pymdownx.tasklist": {"custom_checkbox": True},
     "pymdownx.superfences": {},
@@ -133,7 +136,9 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         report every such link as pointing at a missing anchor.
         """
         if page.present_anchor_ids is not None and page.file.src_uri in self.pages:
-            page.present_anchor_ids.update(_LINE_ANCHOR.findall(html))
+            page.present_anchor_ids.update(
+                line or anchor for line, anchor in _LINE_ANCHOR.findall(html)
+            )
         return html
 
     @event_priority(-100)  # after the search plugin has written search_index.json
