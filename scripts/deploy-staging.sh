@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 c5734eac397e584d5a1077d739372f31e085a5e3113024cb8f092e2e7b873116)
+# Source:     runbook.yaml (sha256 373e2d885c9080ebd133b5431e73a4e1d2924ca530baf41d2e5393b43d19c2f4)
 # Procedure:  deploy-staging
 # Regenerate: runbook build
 # Help:       deploy-staging.sh --help

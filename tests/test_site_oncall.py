@@ -154,10 +154,13 @@ def test_matrix_emergencies_thresholds_and_contacts_link_each_other(
     )
     matrix = site["incidents/rollback-matrix.md"]
     assert "## P0 Critical { #severity-p0 }" in matrix
-    assert "[Database connection lost](emergencies.md#emergency-database-connection-lost)" in matrix
+    assert (
+        "[Database down or connection lost](emergencies.md#emergency-database-connection-lost)"
+        in matrix
+    )
     assert "[P0, by time of day](escalation.md#call-p0)" in matrix
     contacts = site["incidents/escalation.md"]
-    assert "by the emergencies [Database connection lost](emergencies.md#" in contacts
+    assert "by the emergencies [Database down or connection lost](emergencies.md#" in contacts
 
 
 def test_expected_output_is_the_environments(site: dict[str, str]) -> None:

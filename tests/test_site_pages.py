@@ -41,7 +41,7 @@ def site(loaded: LoadedRunbook) -> dict[str, str]:
         ("steps.md", "Step library"),
         ("checklists.md", "Pre-deployment checklist (production)"),
         ("incidents/rollback-matrix.md", "Rollback decision matrix"),
-        ("incidents/emergencies.md", "Database connection lost"),
+        ("incidents/emergencies.md", "Database down or connection lost"),
         ("incidents/escalation.md", "Database admin"),
         ("operations/monitoring.md", "Error rate (5xx)"),
         ("operations/backups.md", "14 days"),

@@ -44,7 +44,7 @@ def test_bare_mkdocs_yml_builds_the_whole_site(tmp_path: Path) -> None:
     assert 'type="checkbox"' in (site / "checklists.html").read_text(encoding="utf-8")
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<pre class="mermaid"><code>flowchart LR' in index
-    for asset in ("mermaid.min.js", "file-worker.js", "runbook.js", "runbook.css"):
+    for asset in ("mermaid.min.js", "file-protocol.js", "runbook.js", "runbook.css"):
         assert (site / "assets/runbook" / asset).is_file()
     assert (site / "search/search_index.js").is_file()
     assert 'href="assets/runbook/runbook.css"' in index

@@ -9,9 +9,11 @@ and the local copy of mermaid, so a site needs nothing but ``plugins: [search, r
 The site must work wherever it is opened, at 3 a.m. on any machine: served, or straight from
 disk (``file://``). So the plugin turns directory URLs off (a link to ``procedures/x/`` opens a
 directory listing from disk), writes the search index as a script too (``fetch`` is refused on
-``file://``; the theme loads ``search/search_index.js`` there instead), and loads a stand-in
-for the search worker on ``file://`` pages (``assets/runbook/file-worker.js``). The theme's own
-``offline`` plugin does the same but loads its worker shim from a CDN, so it is not used.
+``file://``; the theme loads ``search/search_index.js`` there instead), and, through its own
+``main.html`` over the theme's, loads ``assets/runbook/file-protocol.js`` before the theme's
+bundle: on ``file://`` it drops instant navigation (which there would stop every page
+component) and stands in for the search worker. The theme's own ``offline`` plugin loads its
+worker shim from a CDN, so it is not used.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 _LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"|<a id="([a-z0-9_-]+)"></a>')
 ASSETS = Path(__file__).parent / "assets"
 MERMAID = "assets/runbook/mermaid.min.js"
-FILE_WORKER = "assets/runbook/file-worker.js"
+FILE_PROTOCOL = "assets/runbook/file-protocol.js"
+#: Templates over mkdocs-material's: ``main.html`` loads ``FILE_PROTOCOL`` before the bundle.
+THEME = Path(__file__).parent / "theme"
 #: The site's own stylesheet and script (incident cards, checklists, print, small screens).
 STYLESHEET = "assets/runbook/runbook.css"
 SCRIPT = "assets/runbook/runbook.js"
@@ -123,7 +127,7 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
                 files.remove(existing)
             files.append(File.generated(config, path, content=markdown))
         self.page_uris = [f.dest_uri for f in files.documentation_pages()]
-        for asset in (MERMAID, FILE_WORKER, STYLESHEET, SCRIPT):
+        for asset in (MERMAID, FILE_PROTOCOL, STYLESHEET, SCRIPT):
             source = ASSETS / Path(asset).name
             files.append(File.generated(config, asset, abs_src_path=str(source)))
         return files
@@ -187,19 +191,17 @@ def _redirect_from_directory(site: Path, uri: str) -> None:
 
 
 def _add_assets(config: MkDocsConfig) -> None:
-    """The local mermaid, the site's stylesheet and script, and the worker stand-in for disk.
-
-    The stand-in goes with the theme's polyfills, which load in ``<head>``: before the theme's
-    bundle starts the search worker.
-    """
+    """The local mermaid, the site's stylesheet and script, and what a page opened from disk
+    needs before the theme's bundle runs (loaded by the plugin's ``main.html``)."""
     for script in (MERMAID, SCRIPT):
         if script not in [str(js) for js in config.extra_javascript]:
             config.extra_javascript.append(script)
     if STYLESHEET not in config.extra_css:
         config.extra_css.append(STYLESHEET)
-    polyfills = config.extra.setdefault("polyfills", [])
-    if FILE_WORKER not in polyfills:
-        polyfills.append(FILE_WORKER)
+    dirs = config.theme.dirs
+    if str(THEME) not in dirs:  # over the theme's own templates, under a project's custom_dir
+        custom = config.theme.custom_dir
+        dirs.insert(1 if custom and dirs and dirs[0] == custom else 0, str(THEME))
 
 
 def _add_extensions(config: MkDocsConfig) -> None:

@@ -114,6 +114,33 @@
     update();
   }
 
+  /* Diagrams are drawn at their natural size (runbook/site/workflow.py), so on a phone the
+   * labels stay readable and the diagram scrolls sideways; on a wide screen a diagram wider
+   * than the column is zoomed down to fit it, as the theme would have drawn it. */
+  var WIDE = window.matchMedia("(min-width: 60em)");
+
+  function fit(diagram) {
+    diagram.style.zoom = "";
+    if (WIDE.matches && diagram.scrollWidth > diagram.clientWidth + 1) {
+      diagram.style.zoom = String(diagram.clientWidth / diagram.scrollWidth);
+    }
+  }
+
+  function fitAll() {
+    document.querySelectorAll(".md-content div.mermaid").forEach(fit);
+  }
+
+  new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1 && node.matches("div.mermaid")) {
+          requestAnimationFrame(function () { fit(node); });
+        }
+      });
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("resize", fitAll);
+
   function init() {
     document.querySelectorAll(".md-content ul.task-list").forEach(function (list, index) {
       if (!list.parentElement.closest("ul.task-list")) {

@@ -1,13 +1,35 @@
-/* Search from disk. mkdocs-material runs its search in a Web Worker, and a page opened from
- * file:// may not start one (Chromium refuses a worker script from a file:// URL). On file://
- * only, `Worker` is replaced by a stand-in that runs the same worker script in a hidden,
- * same-origin iframe and passes messages as a worker would: copied, and asynchronously. The
- * theme's own bundle then reads the index from search/search_index.js (written by the runbook
- * plugin), so search works with no server and no request off the machine. Nothing here reads
- * page or runbook text. Loaded in <head>, before the theme's bundle creates its worker. */
+/* Opened from disk (file://), mkdocs-material needs two things a server would have given it.
+ *
+ * 1. Its instant navigation turns itself off on file://, but in a way that also ends the
+ *    stream every page component listens to (copy buttons, diagrams, search): so it is taken
+ *    out of the theme's configuration on file:// before the theme reads it. Served, it stays.
+ * 2. Its search runs in a Web Worker, and a page opened from file:// may not start one
+ *    (Chromium refuses a worker script from a file:// URL). `Worker` is replaced by a
+ *    stand-in that runs the same worker script in a hidden, same-origin iframe and passes
+ *    messages as a worker would: copied, and asynchronously. The theme then reads the index
+ *    from search/search_index.js (written by the runbook plugin).
+ *
+ * Loaded right after the theme's configuration and before its bundle (runbook/site/theme/
+ * main.html). Nothing here reads page or runbook text. */
 (function () {
   "use strict";
-  if (location.protocol !== "file:" || typeof EventTarget === "undefined") {
+  if (location.protocol !== "file:") {
+    return;
+  }
+
+  var settings = document.getElementById("__config");
+  if (settings) {
+    try {
+      var config = JSON.parse(settings.textContent);
+      config.features = (config.features || []).filter(function (feature) {
+        return feature.indexOf("navigation.instant") !== 0;
+      });
+      settings.textContent = JSON.stringify(config);
+    } catch (error) {
+      /* not the theme's configuration as we know it: leave it */
+    }
+  }
+  if (typeof EventTarget === "undefined") {
     return;
   }
 
