@@ -82,6 +82,12 @@
     var state = load();
     boxes.forEach(function (b) {
       b.box.disabled = false;
+      /* the whole item is the tap target, not only the small box (links and code excepted) */
+      b.box.closest("li").addEventListener("click", function (event) {
+        if (!event.target.closest("a, button, input, label, code") && event.target.closest("li") === b.box.closest("li")) {
+          b.box.click();
+        }
+      });
       b.box.checked = state[b.key] === true;
       b.box.addEventListener("change", function () {
         var current = load();
