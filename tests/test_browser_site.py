@@ -118,7 +118,7 @@ class Visit:
     def in_view(self, locator: Any) -> bool:
         box = locator.bounding_box()
         size = self.page.viewport_size
-        return bool(box) and 0 <= box["y"] and box["y"] + box["height"] <= size["height"]
+        return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
 
 
 @pytest.fixture(
