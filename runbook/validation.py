@@ -129,6 +129,7 @@ def _pattern_hint(path: DocPath) -> str:
         "artifact": "a path of letters, digits and '._/@+=:,~-', not starting with '-', "
         "with ${VERSION} or ${ENVIRONMENT} for the parts that vary",
         "suffix": "letters, digits, '.', '_' and '-', e.g. '.sql.gz'",
+        "url": "an https URL of letters, digits and '.-_~/?=&%+', e.g. https://chat.example.com/x",
     }
     return hints.get(last, "lower-case letters, digits and single dashes")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
+# Source:     runbook.yaml (sha256 373e2d885c9080ebd133b5431e73a4e1d2924ca530baf41d2e5393b43d19c2f4)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
@@ -23,7 +23,7 @@ _RB_RECENT_BACKUPS=5
 _RB_TAG_PATTERN='^v[0-9]+\.[0-9]+\.[0-9]+$'
 _RB_ESCALATION=(
   '  level 1: On-call engineer (First responder for every alert; owns the incident until handed over.)'
-  '    pager: PagerDuty (24/7)'
+  '    pager: +1 555 0199 (PagerDuty, pages whoever is on call)'
   '    slack: #incidents'
   '    email: oncall@example.com'
 )

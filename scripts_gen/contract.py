@@ -54,3 +54,10 @@ LOG = (
     "machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next "
     "connection, at the latest when the run ends)."
 )
+
+#: Where every script runs; it refuses to run anywhere else (its --help and the site say so).
+RUN_FROM = "Run it from the service's git repository."
+#: What a rollback without VERSION rolls back to (its --help and the incident card say so).
+ROLLBACK_DEFAULT = (
+    "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
+)

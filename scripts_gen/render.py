@@ -113,11 +113,11 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     if procedure.version_required:
         about = "VERSION is required: an existing tag."
     elif rollback:
-        about = "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
+        about = contract.ROLLBACK_DEFAULT
     else:
         about = "VERSION defaults to `git describe --tags --always`."
     lines = [f"Usage: {script} [options] {version}", "", procedure.title]
-    lines += [procedure.description, about, "Run it from the service's git repository."]
+    lines += [procedure.description, about, contract.RUN_FROM]
     reached = "before the first step" if rollback else "at the first step that needs it"
     lines += [
         f"The target is first reached {reached}: then the deploy lock is taken and "

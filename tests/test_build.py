@@ -69,7 +69,7 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     script = tmp_path / "scripts" / "deploy-x.sh"
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
     assert (tmp_path / RUNBOOK_MD).is_file() and (tmp_path / SCHEMA_JSON).is_file()
-    assert (tmp_path / "site" / "procedures" / "deploy-production" / "index.html").is_file()
+    assert (tmp_path / "site" / "procedures" / "deploy-production.html").is_file()
     assert "wrote" in result.output and "scripts/deploy-x.sh" in result.output
     assert "pages in" in result.output and "site/index.html" in result.output
     again = CliRunner().invoke(main, ["build", str(source), "--no-site"])

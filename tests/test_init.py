@@ -114,7 +114,7 @@ def test_mkdocs_build_strict_works(built: Path, tmp_path: Path) -> None:
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "s")], built
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "s" / "rules" / "RB001" / "index.html").is_file()
+    assert (tmp_path / "s" / "rules" / "RB001.html").is_file()
 
 
 @pytest.mark.parametrize("name", ["ledger", "My_Service.v2", "x" * 64, "1.0"])

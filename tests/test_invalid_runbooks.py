@@ -56,6 +56,10 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "47:23: contacts.on-call.channels[0].kind: invalid value 'carrier-pigeon' (expected 'pager', 'phone', 'slack' or 'email')",
         1,
     ),
+    "contact-channel-url-not-https": (
+        "47:50: contacts.on-call.channels[0].url: invalid value 'javascript:alert(1)' (an https URL of letters, digits and '.-_~/?=&%+', e.g. https://chat.example.com/x)",
+        1,
+    ),
     "custom-tag": ("1:10: YAML tag '!include' is not allowed (only plain data is read)", 1),
     "deploy-path-relative": (
         "8:18: environments.staging.deploy_path: invalid value 'srv/app' (an absolute path of letters, digits, '.', '_', '-' and '/')",
@@ -78,6 +82,7 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "10:41: environments.staging.endpoints[0].status: must be at most 599, got 999",
         1,
     ),
+    "escalation-unknown-severity": ("49:86: escalation[0].severities[1]: unknown severity 'P2'", 1),
     "escalation-timings-reversed": (
         "49:3: escalation: a higher escalation level cannot be called earlier than a lower one",
         1,

@@ -207,6 +207,27 @@ def _metric(**values: Any) -> Callable[[Data], None]:
     return change
 
 
+def _channels(*channels: Data) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["contacts"]["on-call"]["channels"] = list(channels)
+
+    return change
+
+
+def _actions(*actions: str) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["emergencies"]["down"]["actions"] = list(actions)
+
+    return change
+
+
+def _matrix(action: str) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["severities"][0]["action"] = action
+
+    return change
+
+
 def _chain(*changes: Callable[[Data], None]) -> Callable[[Data], None]:
     def change(data: Data) -> None:
         for one in changes:
@@ -349,16 +370,60 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
     ("dangerous-staging-step-without-confirmation", lambda d: None, []),
     ("dangerous-only-in-automatic-rollback", _chain(_set("restore", dangerous=True)), []),
     # RB005 escalation contacts reachable
-    ("contact-without-channels", lambda d: d["contacts"]["on-call"].update(channels=[]), ["RB005"]),
+    (
+        "contact-without-channels",
+        lambda d: d["contacts"]["on-call"].update(channels=[]),
+        ["RB005", "RB030"],
+    ),
     (
         "contact-with-blank-channel",
         lambda d: d["contacts"]["on-call"].update(channels=[{"kind": "email", "value": "  "}]),
-        ["RB005"],
+        ["RB005", "RB030"],
     ),
     (
         "contact-not-escalated-without-channels",
         lambda d: d["contacts"].update(spare={"name": "Spare", "role": "None"}),
         [],
+    ),
+    # RB030 reachable out of hours
+    ("only-chat-and-email", _channels({"kind": "slack", "value": "#ops"}), ["RB030"]),
+    (
+        "phone-in-business-hours-only",
+        _channels({"kind": "phone", "value": "+1 555 0100", "hours": "business"}),
+        ["RB030"],
+    ),
+    ("phone-at-any-hour", _channels({"kind": "phone", "value": "+1 555 0100"}), []),
+    (
+        "level-only-for-a-severity-that-waits",
+        _chain(
+            _channels({"kind": "email", "value": "a@example.com"}),
+            lambda d: d["severities"].append(
+                {
+                    "level": "P3",
+                    "title": "Low",
+                    "response_time": "Next deployment",
+                    "action": "Fix forward",
+                    "out_of_hours": False,
+                }
+            ),
+            lambda d: d["escalation"][0].update(severities=["P3"]),
+        ),
+        [],
+    ),
+    # RB031 the matrix and the emergencies agree
+    ("emergency-never-rolls-back", _actions("Call the database admin."), ["RB031"]),
+    ("emergency-says-not-to", _actions("Do not roll back: the data is the problem."), ["RB031"]),
+    ("emergency-rolls-back-if", _actions("If a deployment caused it, roll back."), []),
+    (
+        "matrix-fixes-forward-emergency-rolls-back-now",
+        _chain(_matrix("Fix forward"), _actions("Roll back now.")),
+        ["RB031"],
+    ),
+    ("matrix-rolls-back-if", _chain(_matrix("Roll back if it escalates"), _actions("Wait.")), []),
+    (
+        "script-name-is-not-advice",
+        _actions("Run scripts/rollback-production.sh --help."),
+        ["RB031"],
     ),
     # RB006 thresholds that can fire
     # (nan and infinite thresholds are refused by the model: tests/test_model_text.py)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from runbook.errors import Location
+from runbook.lint.incidents import matrix_agrees_with_emergencies, reachable_out_of_hours
 from runbook.lint.operations import checklist_not_empty, escalation_reachable, metric_thresholds
 from runbook.lint.procedures import (
     backup_before_migration,
@@ -88,6 +89,8 @@ RULES: tuple[Rule, ...] = tuple(
             known_ignores,
             safety_backup_before_restore,
             known_variables,
+            reachable_out_of_hours,
+            matrix_agrees_with_emergencies,
         ),
         key=lambda r: r.id,
     )

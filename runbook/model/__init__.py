@@ -7,6 +7,8 @@ from runbook.model.base import Id, Ignore, RunsOn
 from runbook.model.environment import Endpoint, Environment
 from runbook.model.operations import (
     Channel,
+    ChannelHours,
+    ChannelKind,
     Command,
     Contact,
     Emergency,
@@ -36,6 +38,8 @@ __all__ = [
     "RUNTIME_VARIABLES",
     "BackupPolicy",
     "Channel",
+    "ChannelHours",
+    "ChannelKind",
     "Checklist",
     "ChecklistCategory",
     "ChecklistItem",

@@ -67,6 +67,12 @@ class Metric(Strict):
         allow_inf_nan=False, description="Threshold of the critical alert."
     )
     source: Prose = Field("", description="Where the value comes from (query, dashboard, command).")
+    emergency: Id | None = Field(
+        None,
+        description="Id of the emergency procedure the alert leads to: the alert's "
+        "`runbook_url` points at it, and its severity labels the critical alert (the warning "
+        "alert is one level lower).",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Metric:

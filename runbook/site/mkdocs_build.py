@@ -61,15 +61,24 @@ def _split(lines: list[str]) -> list[str]:
 
 
 def load_config(
-    config_file: Path, runbook: Path | None = None, site_dir: str | None = None
+    config_file: Path,
+    runbook: Path | None = None,
+    site_dir: str | None = None,
+    site_url: str | None = None,
 ) -> MkDocsConfig:
-    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given."""
+    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given.
+
+    ``site_url`` is where the site will be served: the theme's instant navigation only
+    follows links to pages listed under it in the sitemap.
+    """
     from mkdocs.config import load_config as mkdocs_load_config
 
     if not config_file.is_file():
         raise RunbookError(Problem(f"{config_file}: mkdocs configuration not found"))
     with _mkdocs_errors(config_file):
         overrides = {"site_dir": site_dir} if site_dir else {}
+        if site_url:
+            overrides["site_url"] = site_url
         config = mkdocs_load_config(str(config_file), **overrides)
     plugin = config.plugins.get("runbook")
     if plugin is None:
@@ -84,14 +93,23 @@ def load_config(
     return config
 
 
-def build_site(config_file: Path, site_dir: Path, runbook: Path | None = None) -> int:
+def build_site(
+    config_file: Path, site_dir: Path, runbook: Path | None = None, site_url: str | None = None
+) -> int:
     """Build the site into ``site_dir``; return how many HTML pages it has."""
     from mkdocs.commands.build import build
 
-    config = load_config(config_file, runbook, site_dir=str(site_dir))
+    config = load_config(config_file, runbook, site_dir=str(site_dir), site_url=site_url)
     with _mkdocs_errors(config_file):
         build(config)
-    return sum(1 for page in site_dir.rglob("*.html") if page.name != "404.html")
+    return sum(
+        1 for page in site_dir.rglob("*.html") if page.name != "404.html" and not _moved(page)
+    )
+
+
+def _moved(page: Path) -> bool:
+    """A redirect from a former directory URL (``a/b/index.html`` beside ``a/b.html``)."""
+    return page.name == "index.html" and page.parent.with_suffix(".html").is_file()
 
 
 def serve(config_file: Path, runbook: Path | None, port: int) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+import scripts_gen.variables
 from runbook.lint.commands import EXCLUDED
 from runbook.loader import LoadedRunbook
 from runbook.model import (
@@ -31,8 +32,10 @@ from runbook.model import (
 )
 from runbook.model import runtime as runtime_contract
 from runbook.scenarios.vocabulary import vocabulary
+from runbook.site import incident
 from runbook.site.comparison import ROWS, comparison
-from runbook.site.render import Mode, environment, page_anchor, render
+from runbook.site.contacts import channel_href, first_call, who_to_call
+from runbook.site.render import Mode, environment, md_text, page_anchor, render
 from runbook.site.views import procedure_view, where
 from runbook.site.workflow import workflow
 from runbook.verification import Verification, read
@@ -63,6 +66,21 @@ SECTION_TITLES = {
     "reference": "Reference",
     "scripts": "Generated scripts",
     "rules": "Lint rules",
+}
+#: The whole runbook on one page of the site, to print: the single file's fragments.
+PRINT_PAGE = "print.md"
+#: How strongly search favours a page (mkdocs-material's ``search.boost`` front matter), by
+#: path or folder: what an incident needs ranks above reference material, lint rules and
+#: script listings. The print page repeats every page, so search leaves it out.
+SEARCH_BOOST: dict[str, float] = {
+    "incidents": 4,
+    "operations/monitoring.md": 4,  # the thresholds, which lead to the emergencies
+    "procedures": 3,
+    "index.md": 3,
+    "operations": 2,
+    "reference": 0.5,
+    "rules": 0.2,
+    "scripts": 0.2,
 }
 EXTENSION_MODULE = "runbook.lint.site"
 VERIFICATION_FILE = "verification.json"
@@ -96,9 +114,22 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "vocabulary": vocabulary(),
         "derived": _derived(loaded),
         "views": {
-            pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
+            pid: procedure_view(
+                rb,
+                pid,
+                lines.get(pid, {}),
+                verification,
+                loaded.digest,
+                scripts_gen.variables.config_variables(loaded, pid),
+            )
             for pid in rb.procedures
         },
+        "href": channel_href,
+        "calls": who_to_call(rb),
+        "call": first_call(rb),
+        "home_card": incident.home_card(rb),
+        "cards": {pid: incident.card(rb, pid) for pid in rb.procedures},
+        "recoveries": {pid: incident.recovery(loaded, pid) for pid in rb.procedures},
     }
 
 
@@ -162,6 +193,8 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
                 "confirmations": next(
                     c.confirmations for c in ctx["columns"] if c.procedure_id == pid
                 ),
+                "card": ctx["cards"][pid],
+                "recovery": ctx["recoveries"][pid],
             },
         )
     for path, template in SECTIONS:
@@ -187,7 +220,34 @@ def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> di
         for path, template, extra in _fragments(ctx, "site")
     }
     out.update(extension_pages(loaded))
-    return out
+    out[PRINT_PAGE] = print_page(loaded, ctx, env)
+    return {path: front_matter(path) + text for path, text in out.items()}
+
+
+def front_matter(path: str) -> str:
+    """The page's search settings, as YAML front matter mkdocs reads and strips."""
+    if path == PRINT_PAGE:
+        return "---\nsearch:\n  exclude: true\n---\n\n"
+    boost = SEARCH_BOOST.get(path, SEARCH_BOOST.get(Path(path).parts[0], 1))
+    return "" if boost == 1 else f"---\nsearch:\n  boost: {boost:g}\n---\n\n"
+
+
+def print_page(loaded: LoadedRunbook, ctx: dict[str, Any], env: Any) -> str:
+    """Every fragment of the single file on one page of the site, in the site's syntax (its
+    links lead to the other pages), with a page break before each section when printed."""
+    name = md_text(loaded.runbook.service.name, quote=False)
+    parts = [
+        f"# {name}: the whole runbook",
+        "",
+        "Every page of the runbook, in order, on one page: print it (the navigation, search and "
+        "copy buttons stay off paper, and every folded detail is printed open).",
+        "",
+    ]
+    for index, (_path, template, extra) in enumerate(_fragments(ctx, "single")):
+        if index:
+            parts += ['<div class="rb-page-break"></div>', ""]
+        parts.append(render(env, template, "site", PRINT_PAGE, depth=1, **ctx, **extra))
+    return "\n".join(parts).rstrip() + "\n"
 
 
 def extension_pages(loaded: LoadedRunbook) -> dict[str, str]:

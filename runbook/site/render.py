@@ -169,6 +169,24 @@ def code_cell(value: str) -> Markup:
     return cell(value) if "|" in value else code(value)
 
 
+#: Link targets a page may hold besides its own pages: a phone number, an email address, an
+#: https URL, each of a shape that no markdown or HTML can hide in.
+SAFE_HREF = re.compile(
+    r"^(?:tel:\+?[0-9]{3,20}|mailto:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}"
+    r"|https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/?=&%+-]*)?)$"
+)
+
+
+def external_link(text: Any, href: str | None) -> Markup:
+    """``[text](href)`` for a ``tel:``, ``mailto:`` or https target of a safe shape; the text
+    alone otherwise. The text is escaped like a table cell, and its brackets become entities
+    so that none can end the link text early."""
+    label = str(cell(text)).replace("\\[", "&#91;").replace("[", "&#91;").replace("]", "&#93;")
+    if href is None or not SAFE_HREF.match(href):
+        return Markup(label)
+    return Markup(f"[{label}]({href})")
+
+
 def mermaid_label(value: str) -> Markup:
     """Text safe inside a quoted mermaid node label."""
     text = re.sub(r"[<>\"`{}\[\]|#;]", " ", value)
@@ -231,6 +249,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         cell=cell,
         code=code,
         code_cell=code_cell,
+        external_link=external_link,
         fence=fence,
         mermaid_label=mermaid_label,
         yes_no=yes_no,
@@ -238,9 +257,20 @@ def environment(templates: Path = TEMPLATES) -> Environment:
     return env
 
 
-def render(env: Environment, template: str, mode: Mode, current: str, **context: Any) -> str:
-    """Render one fragment for one output, with the link resolver and heading depth set."""
-    depth = 0 if mode == "site" else 1
+def render(
+    env: Environment,
+    template: str,
+    mode: Mode,
+    current: str,
+    depth: int | None = None,
+    **context: Any,
+) -> str:
+    """Render one fragment for one output, with the link resolver and heading depth set.
+
+    ``depth`` shifts every heading down (1: a page's title becomes ``##``); by default 0 for
+    a site page, 1 in the single file, where the document has its own title.
+    """
+    depth = depth if depth is not None else (0 if mode == "site" else 1)
     text = env.get_template(template).render(
         mode=mode, link=Linker(mode, current), depth=depth, h=_heading(depth), **context
     )

@@ -7,14 +7,28 @@ made here, in plain Python that tests can call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from runbook.model import Endpoint, OnFailure, Procedure, Runbook, RunsOn, Stage, Step
+from runbook.model import (
+    RUNTIME_VARIABLES,
+    Endpoint,
+    OnFailure,
+    Procedure,
+    Runbook,
+    RunsOn,
+    Stage,
+    Step,
+)
 from runbook.site.comparison import uses_helper
 from runbook.site.render import code
 from runbook.verification import Verification
+
+_NAMES = "|".join(sorted(RUNTIME_VARIABLES, key=len, reverse=True))
+#: ``$NAME`` or ``${NAME}`` of a runtime variable, as the scripts expand them.
+_REFERENCE = re.compile(r"\$(?:\{(" + _NAMES + r")\}|(" + _NAMES + r")(?![A-Za-z0-9_]))")
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,7 @@ class StepView:
     expectations: list[Markup]
     script_line: int | None = None
     verified: str | None = None
+    expected_output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,11 @@ class ProcedureView:
     endpoints: list[Endpoint]
     tests_endpoints: bool
     verification: str
+
+    @property
+    def verified_steps(self) -> list[StepView]:
+        """The steps the last verification recorded a result for."""
+        return [s for stage in self.stages for s in stage.steps if s.verified]
 
 
 def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
@@ -93,14 +113,30 @@ def failure(step: Step, after_point: bool, procedure: Procedure) -> str:
     return "Stops the procedure; nothing after it runs."
 
 
+def expected_output(step: Step, config: dict[str, str]) -> str | None:
+    """The step's example output as this procedure's environment shows it: configuration
+    values (``$BRANCH``, ``$DEPLOY_PATH``, ...) filled in, values only known at run time
+    (``$VERSION``) left as they are written."""
+    if step.expected_output is None:
+        return None
+    return _REFERENCE.sub(
+        lambda m: config.get(m.group(1) or m.group(2), m.group(0)), step.expected_output
+    )
+
+
 def procedure_view(
     runbook: Runbook,
     procedure_id: str,
     lines: dict[str, int],
     verification: Verification | None,
     digest: str,
+    config: dict[str, str] | None = None,
 ) -> ProcedureView:
-    """Resolve a procedure's stages and steps into what its page shows."""
+    """Resolve a procedure's stages and steps into what its page shows.
+
+    ``config`` holds the configuration values of the procedure's environment, as the scripts
+    set them, for the expected output of its steps.
+    """
     proc = runbook.procedures[procedure_id]
     record = verification.procedures.get(procedure_id) if verification else None
     stages: list[StageView] = []
@@ -123,6 +159,7 @@ def procedure_view(
                     expectations=expectations(step),
                     script_line=lines.get(step_id),
                     verified=f"{result.outcome} ({result.duration_s:.1f} s)" if result else None,
+                    expected_output=expected_output(step, config or {}),
                 )
             )
             after = after or is_point

@@ -12,10 +12,14 @@ import itertools
 from runbook.model import ProcedureKind, Runbook
 from runbook.site.render import mermaid_label
 
+#: Draw at the natural size instead of shrinking to the page's width: on a phone the labels
+#: stay readable and the diagram scrolls sideways (runbook.css lets it).
+_NATURAL_SIZE = '%%{init: {"flowchart": {"useMaxWidth": false}}}%%'
+
 
 def workflow(runbook: Runbook) -> str:
     """Mermaid source of the workflow diagram."""
-    lines = ["flowchart LR"]
+    lines = [_NATURAL_SIZE, "flowchart LR"]
     first: dict[str, str] = {}
     last: dict[str, str] = {}
     for i, (pid, proc) in enumerate(runbook.procedures.items()):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 8e394640ed303b1356dd8d0ac354faf579eb31a4ab558a79dcc73b4fdfa78005)
+# Source:     runbook.yaml (sha256 645f6cc6e70239664f17bf605cc744915828539f13acab9edfc8c56528ff7667)
 # Procedure:  deploy-production
 # Regenerate: runbook build
 # Help:       deploy-production.sh --help
@@ -23,7 +23,7 @@ _RB_RECENT_BACKUPS=5
 _RB_TAG_PATTERN='^[0-9]+\.[0-9]+\.[0-9]+$'
 _RB_ESCALATION=(
   '  level 1: On-call engineer (First responder for every alert; owns the incident until handed over.)'
-  '    pager: PagerDuty, shop rota (24/7)'
+  '    pager: +1 555 0299 (PagerDuty, shop rota)'
   '    slack: #shop-incidents'
   '    email: shop-oncall@example.com'
 )
