@@ -53,6 +53,16 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
     return verification_issues(loaded, record)
 
 
+def _monitoring(loaded: LoadedRunbook, outputs: dict[str, str], report: CheckReport) -> None:
+    """promtool and amtool on the rendered monitoring files; a missing tool is a note."""
+    from runbook.alerts.tools import check_monitoring
+
+    tools = check_monitoring(loaded.runbook, outputs, loaded.path.parent)
+    report.issues += tools.issues
+    report.tools += tools.ran
+    report.notes += tools.notes
+
+
 def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
     from runbook.build import render_outputs
@@ -71,6 +81,7 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
     report.issues += shellcheck(scripts, root)
+    _monitoring(loaded, outputs, report)
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
@@ -78,9 +89,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
 
 
 def _print_text(report: CheckReport) -> None:
-    from runbook.console import ok, say
+    from runbook.console import ok, say, warn
     from runbook.lint.report import shown_diff
 
+    for note in report.notes:
+        warn(note)
     for issue in report.issues:
         say(str(issue), fg="red" if issue.kind != "shellcheck" else "yellow")
         for line in shown_diff(issue.detail):

@@ -140,6 +140,11 @@ class _Checker:
                     ("emergencies", eid, "escalate_to"),
                     f"unknown escalation level {emergency.escalate_to}",
                 )
+        metrics = rb.monitoring.metrics if rb.monitoring else {}
+        for mid, metric in metrics.items():
+            if metric.emergency is not None:
+                path = ("monitoring", "metrics", mid, "emergency")
+                self.ref(path, "emergency", metric.emergency, rb.emergencies)
         seen: set[int] = set()
         for i, level in enumerate(rb.escalation):
             if level.level in seen:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
+# Source:     runbook.yaml (sha256 af38e3ffec16386810eb3dfb9f954989513790e5e51add8134d8a853bb23ba8d)
 # Procedure:  deploy-production
 # Regenerate: runbook build
 # Help:       deploy-production.sh --help

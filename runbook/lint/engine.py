@@ -21,6 +21,7 @@ from runbook.lint.procedures import (
     rollback_procedure_exists,
     safety_backup_before_restore,
 )
+from runbook.lint.routing import no_secrets_in_routing
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
 from runbook.model import Ignore, Runbook
@@ -86,6 +87,7 @@ RULES: tuple[Rule, ...] = tuple(
             rollback_procedure_exists,
             known_ignores,
             safety_backup_before_restore,
+            no_secrets_in_routing,
         ),
         key=lambda r: r.id,
     )

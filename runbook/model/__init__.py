@@ -15,6 +15,8 @@ from runbook.model.operations import (
 )
 from runbook.model.procedures import Procedure, ProcedureKind, Stage
 from runbook.model.reference import (
+    MEASURE_UNITS,
+    AlertRouting,
     BackupPolicy,
     Checklist,
     ChecklistCategory,
@@ -22,6 +24,7 @@ from runbook.model.reference import (
     CommandGroup,
     DeploymentLog,
     Direction,
+    Measure,
     Metric,
     Monitoring,
     PerformanceTarget,
@@ -33,7 +36,9 @@ from runbook.model.target import DataHooks, Release, Releases, Target, TargetIma
 
 __all__ = [
     "HELPER_FUNCTIONS",
+    "MEASURE_UNITS",
     "RUNTIME_VARIABLES",
+    "AlertRouting",
     "BackupPolicy",
     "Channel",
     "Checklist",
@@ -53,6 +58,7 @@ __all__ = [
     "FileExpectation",
     "Id",
     "Ignore",
+    "Measure",
     "Metric",
     "Monitoring",
     "OnFailure",
