@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+from runbook.history.page import site_context
 from runbook.loader import LoadedRunbook
 from runbook.model import HELPER_FUNCTIONS, RUNTIME_VARIABLES, Runbook
 from runbook.scenarios.vocabulary import vocabulary
@@ -57,6 +58,7 @@ SECTION_TITLES = {
     "rules": "Lint rules",
 }
 EXTENSION_MODULE = "runbook.lint.site"
+HISTORY_PAGE = "operations/history.md"
 VERIFICATION_FILE = "verification.json"
 
 
@@ -86,6 +88,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
             pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
             for pid in rb.procedures
         },
+        "measured": {},  # the site's procedure pages show the history's medians (pages())
     }
 
 
@@ -132,6 +135,8 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
         )
     for path, template in SECTIONS:
         yield path, template, {}
+    if mode == "site":  # collected data, not the runbook's: the single file leaves it out
+        yield HISTORY_PAGE, "operations/history.md.j2", {}
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
@@ -147,6 +152,7 @@ def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> di
     if verification is None:
         verification = read(loaded.path.parent / VERIFICATION_FILE)
     ctx = _context(loaded, verification)
+    ctx.update(site_context(loaded.runbook, loaded.path.parent))
     env = environment()
     out = {
         path: render(env, template, "site", path, **ctx, **extra)
