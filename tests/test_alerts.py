@@ -374,3 +374,23 @@ def test_the_example_alerts_every_metric_and_routes_every_level() -> None:
     )
     assert len(cases(loaded.runbook)) == 40
     assert copy.deepcopy(configuration(loaded.runbook))["receivers"][0]["name"] == "level-1-on-call"
+
+
+def test_the_alerts_page_says_what_fires_and_where_it_leads() -> None:
+    from runbook.loader import load
+    from runbook.site.pages import pages
+
+    page = pages(load(REPO / "runbook.yaml"))["operations/alerts.md"]
+    assert (
+        "| `AvailabilityCritical` | P0 | Availability <= 99% | 1m | "
+        "[Application down](../incidents/emergencies.md#emergency-application-down) |"
+    ) in page
+    assert page.count("| `") == 20 + 4  # twenty alerts, four escalation levels
+    assert "| 2 (Team lead) | `level-2-team-lead` |" in page
+
+
+def test_a_runbook_without_queries_says_it_has_no_rules() -> None:
+    from runbook.site.pages import pages
+
+    page = pages(loaded_from(base()))["operations/alerts.md"]
+    assert "No metric has a `query`" in page

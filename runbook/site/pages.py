@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+from runbook.alerts.routing import routes
+from runbook.alerts.rules import alerts
 from runbook.history.page import site_context
 from runbook.loader import LoadedRunbook
 from runbook.model import HELPER_FUNCTIONS, RUNTIME_VARIABLES, Runbook
@@ -40,6 +42,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("incidents/emergencies.md", "incidents/emergencies.md.j2"),
     ("incidents/escalation.md", "incidents/escalation.md.j2"),
     ("operations/monitoring.md", "operations/monitoring.md.j2"),
+    ("operations/alerts.md", "operations/alerts.md.j2"),
     ("operations/backups.md", "operations/backups.md.j2"),
     ("operations/commands.md", "operations/commands.md.j2"),
     ("operations/maintenance.md", "operations/maintenance.md.j2"),
@@ -89,6 +92,8 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
             for pid in rb.procedures
         },
         "measured": {},  # the site's procedure pages show the history's medians (pages())
+        "alert_rules": alerts(rb),
+        "alert_routes": routes(rb),
     }
 
 
