@@ -434,3 +434,24 @@ def test_what_a_generated_script_logs_becomes_a_run(tmp_path: Path) -> None:
     )
     assert [s.step for s in run.steps] == ["hello", "there", "switch", "check"]
     assert any(s.endswith("/srv/deploy.log.jsonl") for s in saved.sources)
+
+
+def test_a_target_that_cannot_be_reached_is_reported_and_the_rest_kept(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on port 9 of 127.0.0.1: ssh is refused at once, and says so."""
+    config = project / "ssh_config"
+    config.write_text(
+        "Host *\n  HostName 127.0.0.1\n  Port 9\n  StrictHostKeyChecking no\n"
+        "  UserKnownHostsFile /dev/null\n  ConnectTimeout 5\n"
+    )
+    monkeypatch.setenv("RUNBOOK_SSH_CONFIG", str(config))
+    (project / "logs").mkdir()
+    (project / "logs" / "d.jsonl").write_text(week().text())
+    result = cli("history", "--remote", "--from", "logs")
+    assert result.exit_code == 1
+    assert "warning: not read: deploy@staging.example.internal:/srv/app/deploy.log.jsonl: " in (
+        result.stderr
+    )
+    assert "refused" in result.stderr
+    assert "wrote history.json: 7 runs (7 new)" in result.stdout

@@ -32,7 +32,6 @@ from runbook.model import Runbook
 
 TOOL_TIMEOUT_S = 120
 PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
-SHOWN_LINES = 12
 
 
 @dataclass

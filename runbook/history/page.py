@@ -78,7 +78,7 @@ class HistoryView:
     targets: list[Verdict] = field(default_factory=list)
 
 
-def _target_for(rb: Runbook, found: list[Verdict], measure: Measure) -> Verdict | None:
+def _target_for(found: list[Verdict], measure: Measure) -> Verdict | None:
     return next((v for v in found if v.target.measured is measure), None)
 
 
@@ -126,13 +126,13 @@ def history_view(rb: Runbook, history: History | None, source: str = HISTORY_FIL
     if env is not None:
         measures = dora(rb, history, env)
         for measure in DORA:
-            verdict = _target_for(rb, found, measure)
+            verdict = _target_for(found, measure)
             text = verdict.text if verdict is not None else measures[measure].text(measure)
             view.dora.append(Measured(TITLES[measure], text, verdict))
         deploys = [r for r in history.runs if r.environment == env]
         title = f"{rb.environments[env].title}: outcome of the deploy and rollback attempts"
         view.charts.append((title, Markup(charts.outcome_chart(title, deploys))))
-        restore = _target_for(rb, found, Measure.time_to_restore)
+        restore = _target_for(found, Measure.time_to_restore)
         target_s = restore.target.value * restore.target.scale if restore else None
         label = f"target {restore.target.display}" if restore else ""
         title = f"{rb.environments[env].title}: time to restore each failed change"
