@@ -381,9 +381,10 @@ _rb_finish_remote() {  # at exit: flush the log, undo an unserved release of thi
 # ---------------------------------------------------------------- log
 _rb_clock() { local t=${EPOCHREALTIME/[.,]/}; printf '%s\n' "$((10#$t / 1000))"; }
 _RB_RUN_CLOCK=${EPOCHREALTIME/[.,]/}
+_RB_USER=${USER:-$(id -un 2>/dev/null || echo unknown)}
 _rb_log_ids() {  # the run's id and who runs it, as JSON fields (characters JSON needs no escape for)
-  local run=${_RB_TOKEN//[^A-Za-z0-9._-]/_} user=${USER:-unknown}
-  printf '"run": "%s", "user": "%s"' "$run" "${user//[^A-Za-z0-9._@-]/_}"
+  local run=${_RB_TOKEN//[^A-Za-z0-9._-]/_}
+  printf '"run": "%s", "user": "%s"' "$run" "${_RB_USER//[^A-Za-z0-9._@-]/_}"
 }
 _rb_log() {  # STEP OUTCOME EXIT_CODE MILLISECONDS PHASE
   local line

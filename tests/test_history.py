@@ -330,6 +330,8 @@ def test_history_collects_merges_and_reports_bad_lines(project: Path) -> None:
     logs = project / ".runbook" / "logs"
     logs.mkdir(parents=True)
     (logs / "deploy-production.jsonl").write_text(week().text() + '{"time": "2026-01')
+    (project / "logs").mkdir()
+    (project / "logs" / "copy.jsonl").write_text(week().text())
     result = cli("history")
     assert result.exit_code == 0, result.output
     assert (
@@ -337,10 +339,10 @@ def test_history_collects_merges_and_reports_bad_lines(project: Path) -> None:
         in result.stderr
     )
     assert "wrote history.json: 7 runs (7 new)" in result.stdout
-    again = cli("history", "--from", str(logs))
+    again = cli("history", "--from", "logs")
     assert "7 runs (0 new)" in again.stdout
     saved = read_history(project / "history.json")
-    assert saved is not None and saved.sources == [".runbook/logs/deploy-production.jsonl"]
+    assert saved is not None and saved.sources == [".runbook/logs", "logs"]
 
 
 def test_history_refuses_a_missing_log_path_in_one_line(project: Path) -> None:

@@ -433,6 +433,15 @@ def test_a_run_ends_its_log_with_one_line_of_its_own(target: Target) -> None:
     assert json.loads(on_target[-1]) == run
 
 
+def test_the_log_names_the_user_even_without_user_set(target: Target) -> None:
+    """Cron jobs and CI runners often have no $USER: the account name is asked for instead."""
+    target.serve("v1")
+    target.env.pop("USER", None)
+    assert target.run("deploy.sh", "v2").returncode == 0
+    account = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True)
+    assert {line["user"] for line in target.all_log_lines()} == {account.stdout.strip()}
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -29,11 +29,12 @@ class Collected:
 
     lines: list[LogLine] = field(default_factory=list)
     bad: list[BadLine] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # as given: a directory, a file, a target
+    files: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
 
     def add(self, text: str, source: str) -> None:
-        self.sources.append(source)
+        self.files.append(source)
         for item in read_lines(text, source):
             (self.lines if isinstance(item, LogLine) else self.bad).append(item)  # type: ignore[arg-type]
 
@@ -63,7 +64,9 @@ def _shown(path: Path) -> str:
 
 
 def read_local(collected: Collected, paths: list[Path]) -> None:
-    for path in log_files(paths):
+    files = log_files(paths)
+    collected.sources += [_shown(path) for path in paths]
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
@@ -114,4 +117,5 @@ def read_remote(collected: Collected, rb: Runbook) -> None:
                 f"{source}: {said[-1] if said else f'ssh exit {proc.returncode}'}"
             )
             continue
+        collected.sources.append(source)
         collected.add(proc.stdout, source)

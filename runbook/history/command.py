@@ -74,7 +74,7 @@ def history(file: Path, paths: tuple[Path, ...], remote: bool, output: Path | No
     except OSError as exc:
         raise RunbookError(Problem(f"cannot write {target}: {exc.strerror or exc}")) from None
     say(
-        f"read {len(collected.lines)} log lines from {len(collected.sources)} file(s)"
+        f"read {len(collected.lines)} log lines from {len(collected.files)} file(s)"
         + (f", skipped {len(collected.bad)} bad line(s)" if collected.bad else "")
     )
     ok(f"wrote {os.path.relpath(target)}: {len(merged.runs)} runs ({added} new)")
