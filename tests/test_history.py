@@ -457,3 +457,14 @@ def test_a_target_that_cannot_be_reached_is_reported_and_the_rest_kept(
     )
     assert "refused" in result.stderr
     assert "wrote history.json: 7 runs (7 new)" in result.stdout
+
+
+def test_a_damaged_history_file_is_one_line_and_exit_2(project: Path) -> None:
+    (project / "history.json").write_text('{"runs": [{"run": 1}]}')
+    result = cli("history")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "history.json: not a deployment history (runs.0.run: Input should be a valid string) "
+        "(run `runbook history`)\n"
+    )
+    assert len(result.stderr.splitlines()) == 1

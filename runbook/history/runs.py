@@ -199,11 +199,15 @@ def read_history(path: Path) -> History | None:
         raise RunbookError(Problem(f"cannot read {path}: {exc.strerror or exc}")) from None
     try:
         return History.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
-        raise RunbookError(
-            Problem(f"{path}: not a deployment history ({first})", hint="run `runbook history`")
-        ) from None
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in error["loc"])
+        first = f"{where}: {error['msg']}" if where else error["msg"]
+    except ValueError as exc:
+        first = str(exc)
+    raise RunbookError(
+        Problem(f"{path}: not a deployment history ({first})", hint="run `runbook history`")
+    )
 
 
 def write_history(history: History, path: Path) -> None:
