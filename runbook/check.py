@@ -53,7 +53,48 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
     return verification_issues(loaded, record)
 
 
-def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
+def _monitoring(loaded: LoadedRunbook, outputs: dict[str, str], report: CheckReport) -> None:
+    """promtool and amtool on the rendered monitoring files; a missing tool is a note."""
+    from runbook.alerts.tools import check_monitoring
+
+    tools = check_monitoring(loaded.runbook, outputs, loaded.path.parent)
+    report.issues += tools.issues
+    report.tools += tools.ran
+    report.notes += tools.notes
+
+
+def _history_issues(loaded: LoadedRunbook) -> list[Issue]:
+    """A performance target the recorded deployment history misses, at the target's line."""
+    from runbook.errors import Problem
+    from runbook.history.measures import verdicts
+    from runbook.history.runs import HISTORY_FILE, read_history
+
+    history = read_history(loaded.path.parent / HISTORY_FILE)
+    if history is None:
+        raise RunbookError(
+            Problem(f"no deployment history ({HISTORY_FILE})", hint="run `runbook history` first")
+        )
+    issues = []
+    for verdict in verdicts(loaded.runbook, history):
+        if verdict.met is False:
+            where = loaded.locate("performance", verdict.index)
+            issues.append(
+                Issue(
+                    "history",
+                    "missed-target",
+                    f"{verdict.target.title}: {verdict.text} misses {verdict.target.display}",
+                    where.file if where else loaded.display,
+                    where.line if where else None,
+                    where.column if where else None,
+                    f"performance[{verdict.index}]",
+                )
+            )
+    return issues
+
+
+def run_check(
+    file: Path, *, verify: bool = False, quiet_stdout: bool = False, history: bool = False
+) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -78,6 +119,9 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
         report.issues += shellcheck(scripts, root)
         command_issues, report.commands = commands.result()
     report.issues += command_issues
+    _monitoring(loaded, outputs, report)
+    if history:
+        report.issues += _history_issues(loaded)
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
@@ -85,9 +129,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
 
 
 def _print_text(report: CheckReport) -> None:
-    from runbook.console import ok, say
+    from runbook.console import ok, say, warn
     from runbook.lint.report import shown_diff
 
+    for note in report.notes:
+        warn(note)
     for issue in report.issues:
         say(str(issue), fg="red" if issue.kind != "shellcheck" else "yellow")
         for line in shown_diff(issue.detail):
@@ -127,19 +173,27 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
     show_default=True,
     help="text for people, json for tools, github for workflow annotations.",
 )
-def check(file: Path, verify: bool, fmt: str) -> None:
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Also hold the recorded deployment history (history.json, from `runbook history`) "
+    "to the runbook's performance targets.",
+)
+def check(file: Path, verify: bool, fmt: str, history: bool) -> None:
     """Validate FILE (default: runbook.yaml), lint it, and check the generated files.
 
     Fails on findings of the lint rules, on committed generated files that differ from what
     FILE renders now (missing ones included), on shellcheck comments on the scripts, and on
     `bash -n` errors and shellcheck comments on each step command, checklist check and
-    diagnosis command, shown at their line in FILE.
+    diagnosis command, shown at their line in FILE, and on what promtool and amtool find in
+    the alert rules and routing (skipped with a warning when they are not installed).
+
     Exit 0 when clean, 1 on findings, 2 when FILE cannot be used.
     """
     from runbook.lint.report import github_lines, json_text
 
     try:
-        report = run_check(file, verify=verify, quiet_stdout=fmt != "text")
+        report = run_check(file, verify=verify, quiet_stdout=fmt != "text", history=history)
     except RunbookError as exc:
         _print_unusable(fmt, str(file), exc)
         sys.exit(exc.exit_code)

@@ -98,3 +98,7 @@ main.add_command(init)
 from runbook.verify import verify_command  # noqa: E402
 
 main.add_command(verify_command)
+
+from runbook.history.command import history  # noqa: E402
+
+main.add_command(history)

@@ -141,6 +141,24 @@ def prepare(loaded: LoadedRunbook, workdir: Path) -> Path:
     return workdir
 
 
+LOGS_DIR = ".runbook/verify-logs"
+
+
+def logs_dir(loaded: LoadedRunbook) -> Path:
+    """Where this run keeps the scripts' logs: a folder per run under ``LOGS_DIR``.
+
+    They are the staging target's runs, not the team's deployments, so `runbook history`
+    reads them only when asked (``--from .runbook/verify-logs``).
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    root = loaded.path.resolve().parent / LOGS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    ignore = root.parent / ".gitignore"  # as the scripts keep their own logs out of git
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return root / f"{stamp}-{os.getpid()}"
+
+
 def run_scenarios(
     loaded: LoadedRunbook, extra: Sequence[str] = ()
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -152,6 +170,7 @@ def run_scenarios(
             **os.environ,
             "RUNBOOK_VERIFY_FILE": str(loaded.path.resolve()),
             "RUNBOOK_VERIFY_RESULTS": str(results),
+            "RUNBOOK_VERIFY_LOGS": str(logs_dir(loaded)),
         }
         argv = [
             sys.executable,
@@ -219,6 +238,7 @@ def verify_command(file: Path, pytest_args: tuple[str, ...]) -> None:
                 fg="green" if result.outcome == "passed" else None,
             )
         ok(f"wrote {path}") if record.outcome == "passed" else say(f"wrote {path}")
+        say(f"the scripts' logs are in {LOGS_DIR}/: `runbook history --from {LOGS_DIR}` reads them")
         if record.outcome != "passed":
             raise SystemExit(1)
 

@@ -112,6 +112,14 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "65:13: monitoring.metrics.errors: critical (1) must be above warning (5) when direction is 'above'",
         1,
     ),
+    "metric-emergency-unknown": (
+        "66:46: monitoring.metrics.errors.emergency: unknown emergency 'app-dwn' (did you mean 'app-down'?)",
+        1,
+    ),
+    "metric-for-invalid": (
+        "66:40: monitoring.metrics.errors.for: invalid value '5 minutes' (a duration like 30s, 5m or 1h30m)",
+        1,
+    ),
     "missing-service-name": ("2:3: service.name: missing required key 'name'", 1),
     "missing-service": ("1:1: service: missing required key 'service'", 1),
     "name-wrong-type": ("2:9: service.name: expected text, got a list", 1),
@@ -122,6 +130,14 @@ EXPECTED: dict[str, tuple[str, int]] = {
         1,
     ),
     "only-comments": ("1:1: the file is empty (start with 'service:')", 1),
+    "performance-duration-without-procedure": (
+        "67:5: performance[0]: a duration target names the procedure whose runs it measures",
+        1,
+    ),
+    "performance-unit-mismatch": (
+        "67:5: performance[0]: unit 'minutes' does not fit duration: use 's', 'min', 'h' or 'd'",
+        1,
+    ),
     "performance-unknown-procedure": (
         "67:75: performance[0].procedure: unknown procedure 'deploy-prod'",
         1,

@@ -555,6 +555,42 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
         ),
         ["RB013"],
     ),
+    # RB020 alert routing names credential files, never the credentials
+    (
+        "slack-webhook-in-a-channel",
+        lambda d: d["contacts"]["on-call"]["channels"].append(
+            {
+                "kind": "slack",
+                "value": "https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx",
+            }
+        ),
+        ["RB020"],
+    ),
+    (
+        "integration-key-in-a-pager-channel",
+        lambda d: d["contacts"]["on-call"]["channels"][0].update(
+            value="PagerDuty 0123456789abcdef0123456789abcdef"
+        ),
+        ["RB020"],
+    ),
+    (
+        "credentials-in-the-smtp-relay",
+        lambda d: d["monitoring"].update(
+            alertmanager={"smtp_from": "smtp://alerts:hunter22@mail.example.com"}
+        ),
+        ["RB020"],
+    ),
+    (
+        "channels-people-read",
+        lambda d: d["contacts"]["on-call"]["channels"].extend(
+            [
+                {"kind": "slack", "value": "#incidents"},
+                {"kind": "email", "value": "oncall@example.com"},
+                {"kind": "phone", "value": "+1 555 0100"},
+            ]
+        ),
+        [],
+    ),
     # RB010 every deployed environment can be rolled back
     ("no-production-rollback", lambda d: d["procedures"].pop("rollback-production"), ["RB010"]),
     ("rollback-without-deploy", lambda d: d["procedures"].pop("deploy-staging"), []),

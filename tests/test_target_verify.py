@@ -211,3 +211,14 @@ def test_every_phrase_of_the_derived_scenarios_has_a_step_definition(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     assert len(collected) >= sum(text.count("Scenario") for text in derived.values()) - 5
+
+
+def test_verify_keeps_the_scripts_logs_out_of_git(tmp_path: Path) -> None:
+    """`runbook verify` keeps each run's logs for `runbook history --from`, git-ignored."""
+    from runbook.verify import LOGS_DIR, logs_dir
+
+    (tmp_path / "runbook.yaml").write_text("x")
+    loaded = type("Loaded", (), {"path": tmp_path / "runbook.yaml"})()
+    first = logs_dir(loaded)  # type: ignore[arg-type]
+    assert first.parent == tmp_path / LOGS_DIR
+    assert (tmp_path / ".runbook" / ".gitignore").read_text() == "*\n"

@@ -222,3 +222,23 @@ def test_the_project_proves_every_procedure(verifications: dict[str, Verified], 
     assert steps and steps <= {"passed", "skipped"}, steps
     probes = re.findall(r"probe: (\d+) requests, (\d+) failed", output)
     assert len(probes) >= 8 and all(int(n) > 0 and f == "0" for n, f in probes), probes
+
+
+def test_the_example_alert_fires_and_its_runs_become_its_history(
+    installed: Path, verifications: dict[str, Verified]
+) -> None:
+    """The example's own scenario saw the generated alert fire and resolve on its target, and
+    `runbook history` makes the suite's script runs a history with every kind of outcome."""
+    run = verifications["example"].wait()
+    scenarios = run.record()["procedures"]["deploy-production"]["scenarios"]  # type: ignore[index]
+    name = (
+        "An unhealthy production release fires the application-down alert "
+        "until the automatic rollback"
+    )
+    assert scenarios[name] == "passed", scenarios
+    done = _cli(installed, "history", "--from", ".runbook/verify-logs", cwd=run.directory)
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = json.loads((run.directory / "history.json").read_text(encoding="utf-8"))
+    outcomes = {r["outcome"] for r in history["runs"]}
+    assert {"success", "rolled-back", "refused"} <= outcomes, outcomes
+    assert all(r["user"] and r["run"] for r in history["runs"])

@@ -22,6 +22,7 @@ from runbook.lint.procedures import (
     rollback_procedure_exists,
     safety_backup_before_restore,
 )
+from runbook.lint.routing import no_secrets_in_routing
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
 from runbook.lint.variables import known_variables
@@ -91,6 +92,7 @@ RULES: tuple[Rule, ...] = tuple(
             known_variables,
             reachable_out_of_hours,
             matrix_agrees_with_emergencies,
+            no_secrets_in_routing,
         ),
         key=lambda r: r.id,
     )

@@ -17,6 +17,8 @@ from runbook.model.operations import (
 )
 from runbook.model.procedures import Procedure, ProcedureKind, Stage
 from runbook.model.reference import (
+    MEASURE_UNITS,
+    AlertRouting,
     BackupPolicy,
     Checklist,
     ChecklistCategory,
@@ -24,6 +26,7 @@ from runbook.model.reference import (
     CommandGroup,
     DeploymentLog,
     Direction,
+    Measure,
     Metric,
     Monitoring,
     PerformanceTarget,
@@ -35,7 +38,9 @@ from runbook.model.target import DataHooks, Release, Releases, Target, TargetIma
 
 __all__ = [
     "HELPER_FUNCTIONS",
+    "MEASURE_UNITS",
     "RUNTIME_VARIABLES",
+    "AlertRouting",
     "BackupPolicy",
     "Channel",
     "ChannelHours",
@@ -57,6 +62,7 @@ __all__ = [
     "FileExpectation",
     "Id",
     "Ignore",
+    "Measure",
     "Metric",
     "Monitoring",
     "OnFailure",

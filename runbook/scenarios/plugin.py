@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ pytest_plugins = ["runbook.scenarios.given", "runbook.scenarios.when", "runbook.
 RESULTS_ENV = "RUNBOOK_VERIFY_RESULTS"
 RUNBOOK_ENV = "RUNBOOK_VERIFY_FILE"
 STATE_ENV = "RUNBOOK_VERIFY_STATE"
+#: Where the scripts' JSON-lines logs of every scenario are kept, when set.
+LOGS_ENV = "RUNBOOK_VERIFY_LOGS"
 RECORDER = pytest.StashKey["Recorder"]()
 
 
@@ -140,7 +143,10 @@ def world(
 
     repo = service_checkout.copy(tmp_path / "checkout")
     procedures = {p.script: pid for pid, p in runbook_loaded.runbook.procedures.items() if p.script}
-    runner = Runner(scripts_dir, repo.path, target.ssh_config, tmp_path / "logs", procedures)
+    logs = tmp_path / "logs"
+    if os.environ.get(LOGS_ENV):  # kept for `runbook history --from`
+        logs = Path(os.environ[LOGS_ENV]) / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    runner = Runner(scripts_dir, repo.path, target.ssh_config, logs, procedures)
     state = World(
         runbook_loaded, target, control, repo, runner, artifacts, request.node.user_properties
     )

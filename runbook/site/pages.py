@@ -22,6 +22,9 @@ from typing import Any
 
 import scripts_gen
 import scripts_gen.variables
+from runbook.alerts.routing import routes
+from runbook.alerts.rules import alerts
+from runbook.history.page import site_context
 from runbook.lint.commands import EXCLUDED
 from runbook.loader import LoadedRunbook
 from runbook.model import (
@@ -49,6 +52,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("incidents/emergencies.md", "incidents/emergencies.md.j2"),
     ("incidents/escalation.md", "incidents/escalation.md.j2"),
     ("operations/monitoring.md", "operations/monitoring.md.j2"),
+    ("operations/alerts.md", "operations/alerts.md.j2"),
     ("operations/backups.md", "operations/backups.md.j2"),
     ("operations/commands.md", "operations/commands.md.j2"),
     ("operations/maintenance.md", "operations/maintenance.md.j2"),
@@ -83,6 +87,7 @@ SEARCH_BOOST: dict[str, float] = {
     "scripts": 0.2,
 }
 EXTENSION_MODULE = "runbook.lint.site"
+HISTORY_PAGE = "operations/history.md"
 VERIFICATION_FILE = "verification.json"
 
 
@@ -130,6 +135,9 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "home_card": incident.home_card(rb),
         "cards": {pid: incident.card(rb, pid) for pid in rb.procedures},
         "recoveries": {pid: incident.recovery(loaded, pid) for pid in rb.procedures},
+        "measured": {},  # the site's procedure pages show the history's medians (pages())
+        "alert_rules": alerts(rb),
+        "alert_routes": routes(rb),
     }
 
 
@@ -199,6 +207,8 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
         )
     for path, template in SECTIONS:
         yield path, template, {}
+    if mode == "site":  # collected data, not the runbook's: the single file leaves it out
+        yield HISTORY_PAGE, "operations/history.md.j2", {}
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
@@ -214,6 +224,7 @@ def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> di
     if verification is None:
         verification = read(loaded.path.parent / VERIFICATION_FILE)
     ctx = _context(loaded, verification)
+    ctx.update(site_context(loaded.runbook, loaded.path.parent))
     env = environment()
     out = {
         path: render(env, template, "site", path, **ctx, **extra)

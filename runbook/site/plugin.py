@@ -34,6 +34,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from runbook.errors import RunbookError
+from runbook.history.runs import HISTORY_FILE
 from runbook.loader import LoadedRunbook, load
 from runbook.site.pages import VERIFICATION_FILE, nav, pages
 
@@ -106,9 +107,9 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         except RunbookError as exc:
             raise PluginError("\n".join(exc.lines())) from None
         config.watch.extend(str(f) for f in self.loaded.files)
-        verification = path.parent / VERIFICATION_FILE
-        if verification.is_file():
-            config.watch.append(str(verification))
+        for collected in (VERIFICATION_FILE, HISTORY_FILE):
+            if (path.parent / collected).is_file():
+                config.watch.append(str(path.parent / collected))
         self.pages = pages(self.loaded)
         if not config.nav:
             config.nav = nav(self.pages)
