@@ -31,3 +31,9 @@ HELPER_FUNCTIONS: dict[str, str] = {
     "check_endpoints": "Requests every endpoint of the procedure (or environment) from the target "
     "and fails on the first wrong status or body.",
 }
+
+#: Runtime variables only the fleet playbooks set (the bash scripts reach one host).
+FLEET_VARIABLES: dict[str, str] = {
+    "HOST": "In a playbook: the inventory name of the host the step acts for (the batch's "
+    "host; for drain and undrain steps on the balancer, the host being drained).",
+}
