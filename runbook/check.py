@@ -56,6 +56,7 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
 def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
     from runbook.build import render_outputs
+    from runbook.fleet.check import ansible_issues, is_playbook
     from runbook.lint import RULES
     from runbook.lint.outputs import drift, shellcheck, stale
     from runbook.loader import load
@@ -71,6 +72,8 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
     report.issues += shellcheck(scripts, root)
+    report.issues += ansible_issues(outputs, root)
+    report.playbooks = sum(1 for rel in outputs if is_playbook(rel))
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True

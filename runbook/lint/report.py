@@ -31,6 +31,7 @@ class CheckReport:
     rules: int = 0
     generated: int = 0
     scripts: int = 0
+    playbooks: int = 0
     verified: bool = False
 
     @property
@@ -39,7 +40,10 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         by_kind = Counter(issue.kind for issue in self.issues)
-        return {kind: by_kind.get(kind, 0) for kind in ("lint", "drift", "shellcheck", "verify")}
+        kinds = ["lint", "drift", "shellcheck", "verify"]
+        if self.playbooks:
+            kinds.insert(3, "ansible")
+        return {kind: by_kind.get(kind, 0) for kind in kinds}
 
     def summary(self) -> str:
         if not self.issues:
@@ -49,6 +53,8 @@ class CheckReport:
                 f"{self.generated} generated files are up to date",
                 f"shellcheck is clean on {self.scripts} scripts",
             ]
+            if self.playbooks:
+                parts.append(f"Ansible's checks pass on {self.playbooks} playbooks")
             if self.verified:
                 parts.append("the staging target verifies")
             return "; ".join(parts)
