@@ -68,6 +68,13 @@ class _Checker:
                 self.add((*base, "playbook"), f"playbook '{proc.playbook}' is used twice")
             if env.groups is None:
                 continue
+            pnr = rb.steps.get(proc.point_of_no_return or "")
+            if pnr is not None and (pnr.runs_on.value != "remote" or pnr.once_on is not None):
+                self.add(
+                    (*base, "point_of_no_return"),
+                    "in a fleet the point of no return must be a step that runs on each host "
+                    "of the batch (remote, without `once_on`): that is where a host changes",
+                )
             for step_id in [*proc.step_ids, *proc.rollback_steps]:
                 step = rb.steps.get(step_id)
                 if step is not None and step.once_on and step.once_on not in env.groups:

@@ -7,18 +7,14 @@ engine is Ansible's.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import Field, StrictInt, field_validator
 
 from runbook.model.base import Id, Strict
 
-Percent = Annotated[
-    str,
-    StringConstraints(pattern=r"^(?:[1-9][0-9]?|100)%$"),
-    Field(description="A share of the group's hosts, e.g. `34%` (rounded down, at least 1)."),
-]
+PERCENT = re.compile(r"(?:[1-9][0-9]?|100)%")
 
 
 class EarlierBatches(StrEnum):
@@ -37,9 +33,10 @@ class Rolling(Strict):
     """
 
     group: Id = Field(description="The group deployed in batches, e.g. `app`.")
-    batch: StrictInt | Percent = Field(
+    batch: int | str = Field(
         1,
-        description="Hosts per batch: a count (`1`) or a share (`34%`); Ansible's `serial`.",
+        description="Hosts per batch: a count (`1`) or a share of the group (`34%`, rounded "
+        "down, at least 1); Ansible's `serial`.",
     )
     max_fail_percentage: StrictInt = Field(
         0,
@@ -64,6 +61,18 @@ class Rolling(Strict):
         description="Steps run on every balancer host for each host of a batch after its "
         "steps passed (or after its automatic rollback): put the host back.",
     )
+
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _count_or_share(cls, value: object) -> object:
+        count = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        share = isinstance(value, str) and PERCENT.fullmatch(value) is not None
+        if not (count or share):
+            raise ValueError(
+                f"{value!r} is neither a number of hosts (1 or more) nor a share such as 34%"
+            )
+        return value
+
     earlier_batches: EarlierBatches = Field(
         EarlierBatches.keep,
         description="When a batch fails and the run stops: `keep` leaves the batches already "
