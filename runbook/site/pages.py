@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+from runbook.fleet import render_playbooks
 from runbook.loader import LoadedRunbook
 from runbook.model import HELPER_FUNCTIONS, RUNTIME_VARIABLES, Runbook
 from runbook.scenarios.vocabulary import vocabulary
 from runbook.site.comparison import ROWS, comparison
+from runbook.site.fleet import fleet_view, procedure_places
 from runbook.site.render import Mode, environment, page_anchor, render
 from runbook.site.views import procedure_view, where
 from runbook.site.workflow import workflow
@@ -54,6 +56,8 @@ SECTION_TITLES = {
     "operations": "Operations",
     "reference": "Reference",
     "scripts": "Generated scripts",
+    "fleets": "Fleets",
+    "playbooks": "Generated playbooks",
     "rules": "Lint rules",
 }
 EXTENSION_MODULE = "runbook.lint.site"
@@ -79,6 +83,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "runtime_variables": RUNTIME_VARIABLES,
         "helper_functions": HELPER_FUNCTIONS,
         "scripts": scripts,
+        "playbooks": render_playbooks(loaded),
         "where": where,
         "vocabulary": vocabulary(),
         "derived": _derived(loaded),
@@ -118,6 +123,7 @@ def log_template(rb: Runbook) -> str:
 def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(page path, template, extra context) for every page, in reading order."""
     yield "index.md", "overview.md.j2", {}
+    rb = ctx["rb"]
     for pid, view in ctx["views"].items():
         yield (
             f"procedures/{pid}.md",
@@ -128,15 +134,26 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
                 "confirmations": next(
                     c.confirmations for c in ctx["columns"] if c.procedure_id == pid
                 ),
+                "places": procedure_places(rb, pid) if rb.procedures[pid].playbook else [],
             },
         )
+    for eid, env in rb.environments.items():
+        if env.is_fleet:
+            yield f"fleets/{eid}.md", "fleet/environment.md.j2", {"fleet": fleet_view(rb, eid)}
     for path, template in SECTIONS:
         yield path, template, {}
+        if path == "reference/scripts.md" and ctx["playbooks"]:
+            yield "reference/playbooks.md", "reference/playbooks.md.j2", {}
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
             extra = {"name": name, "text": text, "procedure_id": by_script.get(name)}
             yield f"scripts/{name}.md", "script.md.j2", extra
+        by_playbook = {p.playbook: pid for pid, p in rb.procedures.items() if p.playbook}
+        for rel, text in ctx["playbooks"].items():
+            name = rel.rsplit("/", 1)[-1]
+            extra = {"name": name, "text": text, "procedure_id": by_playbook.get(name)}
+            yield f"playbooks/{name}.md", "fleet/playbook.md.j2", extra
 
 
 def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> dict[str, str]:
