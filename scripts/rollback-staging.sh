@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
+# Source:     runbook.yaml (sha256 5a4256481896a69806e84becdc256cc911a2b1993dad1a9b5aafdb8616ed928f)
 # Procedure:  rollback-staging
 # Regenerate: runbook build
 # Help:       rollback-staging.sh --help
