@@ -38,7 +38,14 @@ def test_render_outputs_lists_every_generated_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(scripts_gen, "render_scripts", lambda _: {"deploy-x.sh": "#!/bin/bash\n"})
     loaded = load(ROOT / "runbook.yaml")
     outputs = render_outputs(loaded)
-    assert set(outputs) == {RUNBOOK_MD, SCHEMA_JSON, "scripts/deploy-x.sh"}
+    assert set(outputs) == {
+        RUNBOOK_MD,
+        SCHEMA_JSON,
+        "scripts/deploy-x.sh",
+        "playbooks/deploy-fleet.yml",
+        "playbooks/rollback-fleet.yml",
+        "playbooks/inventory-production-fleet.yml",
+    }
     assert json.loads(outputs[SCHEMA_JSON]) == json_schema()
 
 
@@ -73,7 +80,7 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "wrote" in result.output and "scripts/deploy-x.sh" in result.output
     assert "pages in" in result.output and "site/index.html" in result.output
     again = CliRunner().invoke(main, ["build", str(source), "--no-site"])
-    assert "3 generated file(s) already up to date" in again.output
+    assert "6 generated file(s) already up to date" in again.output  # 3 are playbooks
 
 
 def test_build_in_a_new_project_without_docs_dir(tmp_path: Path) -> None:

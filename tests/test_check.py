@@ -181,7 +181,7 @@ def test_json_output(project: Path) -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["exit_code"] == 1
     assert report["source"] == "runbook.yaml"
-    assert report["counts"] == {"lint": 1, "drift": 0, "shellcheck": 0, "verify": 0}
+    assert report["counts"] == {"lint": 1, "drift": 0, "shellcheck": 0, "ansible": 0, "verify": 0}
     [issue] = report["issues"]
     line = len((project / "runbook.yaml").read_text().splitlines())
     assert issue == {
