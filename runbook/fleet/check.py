@@ -31,6 +31,8 @@ from runbook.lint.outputs import Issue
 __all__ = ["LINT_SKIPS", "ansible_issues", "is_playbook"]
 
 TIMEOUT_S = 300
+#: Where the tools are looked for first: beside this Python (the same virtual environment).
+BIN_DIR = Path(sys.executable).parent
 #: ansible-lint rules that do not apply to generated playbooks, and why.
 LINT_SKIPS = {
     "run-once[task]": "every play sets `strategy: linear`, under which run_once means once "
@@ -40,7 +42,7 @@ LINT_SKIPS = {
 
 
 def _tool(name: str, required: bool) -> str | None:
-    beside = Path(sys.executable).parent / name
+    beside = BIN_DIR / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
     found = shutil.which(name)
