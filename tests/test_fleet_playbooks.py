@@ -210,21 +210,21 @@ def _hostile(tmp_path: Path) -> LoadedRunbook:
     return replace(loaded, runbook=rb)
 
 
-@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-core is not installed")
-def test_hostile_text_runs_as_text_never_as_code(tmp_path: Path) -> None:
-    loaded = _hostile(tmp_path)
+def _run_local(tmp_path: Path, loaded: LoadedRunbook, **extra: Any) -> tuple[int, str]:
+    """The playbook of deploy-production on this machine (Ansible's local connection)."""
     playbooks = tmp_path / "playbooks"
-    playbooks.mkdir()
+    playbooks.mkdir(exist_ok=True)
     for rel, text in render_playbooks(loaded).items():
         (playbooks / Path(rel).name).write_text(text, encoding="utf-8")
     repo = tmp_path / "repo"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    extra = {
+    if not repo.exists():
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    variables = {
         "version": "v9.9.9",
-        "confirmed": True,
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
+        **extra,
     }
     env = {
         **os.environ,
@@ -242,20 +242,37 @@ def test_hostile_text_runs_as_text_never_as_code(tmp_path: Path) -> None:
             str(playbooks / "inventory-production.yml"),
             str(playbooks / "deploy-production.yml"),
             "-e",
-            json.dumps(extra),
+            json.dumps(variables),
         ],
         cwd=repo,
         env=env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         check=False,
         timeout=600,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-4000:]
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-core is not installed")
+def test_hostile_text_runs_as_text_never_as_code(tmp_path: Path) -> None:
+    code, output = _run_local(tmp_path, _hostile(tmp_path), confirmed=True)
+    assert code == 0, output[-4000:]
     made = [p for base in (tmp_path, ROOT, Path.cwd()) for p in base.rglob("pwned")]
     assert made == [], made
     assert "{{ lookup('ansible.builtin.pipe', 'touch pwned') }}" in output
     assert "h1.example.internal serves v9.9.9" in output
     serving = tmp_path / "srv" / EVIL / "current"
     assert serving.resolve().name == "v9.9.9"
+
+
+@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-core is not installed")
+def test_without_a_terminal_or_confirmed_a_question_refuses_before_any_host(
+    tmp_path: Path,
+) -> None:
+    code, output = _run_local(tmp_path, _hostile(tmp_path))
+    assert code == 2, output[-4000:]
+    assert "not confirmed: no answer" in output
+    assert "-e confirmed=true" in output
+    assert not (tmp_path / "srv").exists()  # no lock, no release: no host was reached
