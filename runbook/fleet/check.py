@@ -5,7 +5,9 @@ copies), written with their inventory into a temporary directory, so a generator
 that breaks a playbook is caught before anyone rebuilds. ``ansible-playbook`` comes with
 ``ansible-core`` (the ``fleet`` extra); without it a runbook with playbooks cannot be
 checked (one line, exit 2). ansible-lint runs when it is installed, offline, with two rules
-switched off for generated files, each for a stated reason (``LINT_SKIPS``).
+switched off for generated files, each for a stated reason (``LINT_SKIPS``). Its findings
+are read from its JSON report; what it logs besides (it cannot match ``# noqa`` comments to
+tasks whose names are ``!unsafe``, and says so) is not a finding.
 
 Both tools take seconds to start; their findings depend only on the rendered files and the
 tools' versions, so they are kept in the user's cache directory under a hash of those, and

@@ -46,7 +46,8 @@ def _literal(dumper: yaml.SafeDumper, value: Literal) -> yaml.ScalarNode:
 
 
 def _expr(dumper: yaml.SafeDumper, value: Expr) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value))
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
 
 
 def _refuse(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
