@@ -276,3 +276,90 @@ def test_without_a_terminal_or_confirmed_a_question_refuses_before_any_host(
     assert "not confirmed: no answer" in output
     assert "-e confirmed=true" in output
     assert not (tmp_path / "srv").exists()  # no lock, no release: no host was reached
+
+
+# ---------------------------------------------------------------------------- earlier batches
+def _two_batches(tmp_path: Path, earlier: str) -> LoadedRunbook:
+    """Two app hosts in batches of one; the health check fails on the second host only.
+
+    Both hosts are this machine, so they share one deploy path (and one lock, which the
+    second host takes over with ``break_lock``); each step logs which host it acted for.
+    """
+    log = tmp_path / "steps.log"
+    spec = {
+        "service": {"name": "demo"},
+        "environments": {
+            "production": {
+                "title": "Production",
+                "groups": {"app": ["h1.example.internal", "h2.example.internal"]},
+                "rolling": {"group": "app", "pause_seconds": 1, "earlier_batches": earlier},
+                "ssh_user": "deploy",
+                "deploy_path": "/srv/app",
+            }
+        },
+        "steps": {
+            "switch": {
+                "title": "Switch",
+                "runs_on": "remote",
+                "command": f'echo "switch $HOST" >> {log}',
+            },
+            "health": {
+                "title": "Health",
+                "runs_on": "remote",
+                "command": f'echo "health $HOST" >> {log}; [ "$HOST" != h2.example.internal ]',
+            },
+            "restore": {
+                "title": "Restore",
+                "runs_on": "remote",
+                "command": f'echo "restore $HOST to $PREVIOUS_VERSION" >> {log}',
+            },
+        },
+        "procedures": {
+            "deploy-production": {
+                "title": "Deploy",
+                "kind": "deploy",
+                "environment": "production",
+                "playbook": "deploy-production.yml",
+                "stages": [{"title": "Deploy", "steps": ["switch", "health"]}],
+                "point_of_no_return": "switch",
+                "rollback_steps": ["restore"],
+            }
+        },
+    }
+    path = tmp_path / "runbook.yaml"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    loaded = load(path)
+    env = loaded.runbook.environments["production"]
+    env = env.model_copy(update={"deploy_path": str(tmp_path / "srv")})
+    return replace(
+        loaded, runbook=loaded.runbook.model_copy(update={"environments": {"production": env}})
+    )
+
+
+@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-core is not installed")
+@pytest.mark.parametrize(
+    ("earlier", "restored"),
+    [
+        ("keep", ["h2.example.internal"]),
+        ("rollback", ["h2.example.internal", "h1.example.internal"]),
+    ],
+)
+def test_a_failed_second_batch_rolls_back_itself_and_earlier_batches_as_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: str, restored: list[str]
+) -> None:
+    monkeypatch.setenv("ANSIBLE_FORKS", "1")  # one lock taken after the other
+    code, output = _run_local(
+        tmp_path, _two_batches(tmp_path, earlier), confirmed=True, break_lock=True
+    )
+    assert code == 2, output[-4000:]
+    lines = (tmp_path / "steps.log").read_text(encoding="utf-8").splitlines()
+    assert lines[:4] == [
+        "switch h1.example.internal",
+        "health h1.example.internal",
+        "switch h2.example.internal",
+        "health h2.example.internal",
+    ]
+    assert [line.split()[1] for line in lines[4:]] == restored
+    assert all(line.startswith("restore ") for line in lines[4:])
+    assert "Pause before the next batch" in output
+    assert "the run stops here" in output
