@@ -25,13 +25,16 @@ def fleet_features(loaded: LoadedRunbook, header: str) -> dict[str, str]:
     if rb.target is None or rb.target.fleet is None:
         return {}
     env_id = rb.target.fleet.environment
-    several = len(batches(rb.environments[env_id])) >= 2
+    env = rb.environments[env_id]
+    several = len(batches(env)) >= 2
+    assert env.rolling is not None
+    kept = env.rolling.earlier_batches.value == "keep"
     out: dict[str, str] = {}
     for pid, proc in rb.procedures.items():
         if not proc.playbook or proc.environment != env_id:
             continue
         if proc.kind is ProcedureKind.deploy:
-            scenarios = _deploy(pid, proc, several)
+            scenarios = _deploy(pid, proc, several, kept)
         else:
             scenarios = _rollback(pid)
         text = _feature(f"{proc.title} with playbooks/{proc.playbook}", proc.description, [
@@ -41,7 +44,7 @@ def fleet_features(loaded: LoadedRunbook, header: str) -> dict[str, str]:
     return out
 
 
-def _deploy(pid: str, proc: Procedure, several: bool) -> list[tuple[str, list[str]]]:
+def _deploy(pid: str, proc: Procedure, several: bool, kept: bool) -> list[tuple[str, list[str]]]:
     start = f"Given the fleet of {pid} serves the baseline release"
     runs = f"When the release engineer runs the playbook of {pid} while the probe watches the load balancer"
     out = [
@@ -85,7 +88,9 @@ def _deploy(pid: str, proc: Procedure, several: bool) -> list[tuple[str, list[st
                     runs + " and the first host of the second batch becomes unreachable once "
                     "the first batch serves the new release",
                     "Then ansible-playbook exits with code 2",
-                    "And the first batch serves the newest release",
+                    # earlier_batches: keep leaves it on the new release; rollback takes it back.
+                    "And the first batch serves the "
+                    + ("newest release" if kept else "baseline release again"),
                     "And the hosts after the unreachable host were never touched",
                     "And the report names the release each host of the rolling group serves",
                     "And the deploy lock is released on every reachable host of the fleet",
