@@ -24,6 +24,7 @@ from pathlib import Path
 import scripts_gen
 from runbook.alerts import render_monitoring
 from runbook.errors import Problem, RunbookError
+from runbook.fleet import render_playbooks
 from runbook.loader import LoadedRunbook
 from runbook.schema import json_schema
 from runbook.site.pages import single_file
@@ -70,6 +71,7 @@ def render_outputs(loaded: LoadedRunbook) -> dict[str, str]:
     outputs = {RUNBOOK_MD: single_file(loaded, header(loaded))}
     for name, text in scripts_gen.render_scripts(loaded).items():
         outputs[f"{SCRIPTS_DIR}/{name}"] = text
+    outputs.update(render_playbooks(loaded))
     outputs[SCHEMA_JSON] = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     outputs.update(render_monitoring(loaded))
     return outputs

@@ -99,6 +99,7 @@ def run_check(
     from concurrent.futures import ThreadPoolExecutor
 
     from runbook.build import render_outputs
+    from runbook.fleet.check import ansible_issues, is_playbook
     from runbook.lint import RULES
     from runbook.lint.commands import check_commands
     from runbook.lint.outputs import drift, shellcheck, stale
@@ -122,6 +123,8 @@ def run_check(
     _monitoring(loaded, outputs, report)
     if history:
         report.issues += _history_issues(loaded)
+    report.issues += ansible_issues(outputs, root)
+    report.playbooks = sum(1 for rel in outputs if is_playbook(rel))
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True

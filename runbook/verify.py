@@ -114,6 +114,7 @@ scenarios({derived!r})
 INI = """[pytest]
 markers =
     container: needs Docker and the team's staging target
+    fleet: needs Docker, Ansible and the fleet target
 """
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 18f54b7faa04d0eaff3424392274b1b086383ff472e5723a5d5ddde372e17769)
+# Source:     runbook.yaml (sha256 63720bd118283f0cb48784d27bb610060ac7644669b1a35504fc6fcf273e162b)
 # Procedure:  deploy-production
 # Regenerate: runbook build
 # Help:       deploy-production.sh --help

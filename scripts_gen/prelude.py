@@ -50,7 +50,11 @@ def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
     rb = loaded.runbook
     env = rb.environments[rb.procedures[procedure_id].environment]
     # ssh would read a host or user starting with `-` as an option: check them again here.
-    if not (re.fullmatch(HOST_PATTERN, env.host) and re.fullmatch(USER_PATTERN, env.ssh_user)):
+    if not (
+        env.host is not None
+        and re.fullmatch(HOST_PATTERN, env.host)
+        and re.fullmatch(USER_PATTERN, env.ssh_user)
+    ):
         raise ValueError(f"not a valid ssh target: {env.ssh_user!r}@{env.host!r}")
     return render(
         "local_functions.sh.j2", target=f"{env.ssh_user}@{env.host}", port=int(env.ssh_port)

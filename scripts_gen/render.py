@@ -30,6 +30,13 @@ _USES_TARGET = re.compile(
     r"(^|[\s;&|(`])(remote|upload|check_endpoints|ssh|scp|sftp|rsync)(\s|$|[;&|)])"
 )
 _TEMPLATE_REFERENCE = re.compile(r"\$\{([A-Z_]+)\}")
+
+
+def uses_target(command: str) -> bool:
+    """Whether a local command reaches the target (the helpers, or ssh and its kin directly)."""
+    return bool(_USES_TARGET.search(command))
+
+
 _STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
 
 

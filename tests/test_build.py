@@ -45,6 +45,9 @@ def test_render_outputs_lists_every_generated_file(monkeypatch: pytest.MonkeyPat
         "monitoring/alert-rules.yml",
         "monitoring/alert-rules.test.yml",
         "monitoring/alertmanager.yml",
+        "playbooks/deploy-fleet.yml",
+        "playbooks/rollback-fleet.yml",
+        "playbooks/inventory-production-fleet.yml",
     }
     assert json.loads(outputs[SCHEMA_JSON]) == json_schema()
 
@@ -80,7 +83,7 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "wrote" in result.output and "scripts/deploy-x.sh" in result.output
     assert "pages in" in result.output and "site/index.html" in result.output
     again = CliRunner().invoke(main, ["build", str(source), "--no-site"])
-    assert "6 generated file(s) already up to date" in again.output  # 3 in monitoring/
+    assert "9 generated file(s) already up to date" in again.output  # 3 in monitoring/, 3 playbooks
 
 
 def test_build_in_a_new_project_without_docs_dir(tmp_path: Path) -> None:

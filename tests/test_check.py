@@ -185,6 +185,7 @@ def test_json_output(project: Path) -> None:
         "lint": 1,
         "drift": 0,
         "shellcheck": 0,
+        "ansible": 0,
         "monitoring": 0,
         "history": 0,
         "verify": 0,

@@ -90,6 +90,8 @@ def read_remote(collected: Collected, rb: Runbook) -> None:
     """Each environment's log over SSH; a host read once even if environments share it."""
     seen: set[tuple[str, str]] = set()
     for env_id, env in rb.environments.items():
+        if env.host is None:  # a fleet: its hosts' logs are the playbooks' business
+            continue
         key = (env.host, env.deploy_path)
         if key in seen:
             continue

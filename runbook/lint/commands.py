@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from runbook.errors import Location, Problem, RunbookError
 from runbook.lint.outputs import SHELLCHECK_TIMEOUT_S, Issue, shellcheck_binary
 from runbook.model import RUNTIME_VARIABLES, Runbook, RunsOn
+from runbook.model.runtime import FLEET_VARIABLES
 from runbook.yamlsrc import DocPath, format_path
 
 if TYPE_CHECKING:
@@ -109,9 +110,21 @@ class Snippet:
 def snippets(rb: Runbook) -> Iterator[Snippet]:
     """Every command that runs as written: steps, checklist checks, diagnosis commands."""
     variables = tuple(RUNTIME_VARIABLES)
+    in_fleet = (*variables, *FLEET_VARIABLES)  # a fleet's playbooks also set these
+    fleet_steps = {
+        sid
+        for env in rb.environments.values()
+        if env.is_fleet and env.rolling is not None
+        for sid in (*env.rolling.drain, *env.rolling.undrain)
+    }
     for sid, step in rb.steps.items():
         if step.command is not None:
-            yield Snippet(("steps", sid, "command"), step.command, variables, HELPERS[step.runs_on])
+            fleet = sid in fleet_steps or any(
+                rb.environments[rb.procedures[pid].environment].is_fleet
+                for pid in rb.procedures_using(sid)
+            )
+            names = in_fleet if fleet else variables
+            yield Snippet(("steps", sid, "command"), step.command, names, HELPERS[step.runs_on])
     for cid, checklist in rb.checklists.items():
         for i, item in enumerate(checklist.items):
             if item.check is not None:

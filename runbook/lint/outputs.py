@@ -123,15 +123,20 @@ def _says_generated(path: Path) -> bool:
 
 
 def stale(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
-    """Scripts an earlier build generated that the source no longer does (a renamed procedure).
+    """Scripts (and playbooks) an earlier build generated that the source no longer does.
 
-    Left behind, such a script still runs an old procedure; only files whose header says they
+    Left behind, such a file still runs an old procedure; only files whose header says they
     are generated count, so hand-written scripts beside them are never reported.
     """
-    folders = {Path(rel).parent for rel in outputs if rel.endswith(".sh")}
+    kinds = {".sh": "*.sh", ".yml": "*.yml"}
+    folders = {
+        (Path(rel).parent, kinds[Path(rel).suffix])
+        for rel in outputs
+        if rel.endswith(".sh") or rel.startswith("playbooks/")
+    }
     issues = []
-    for folder in sorted(folders):
-        for path in sorted((root / folder).glob("*.sh")):
+    for folder, pattern in sorted(folders):
+        for path in sorted((root / folder).glob(pattern)):
             rel = (folder / path.name).as_posix()
             if rel not in outputs and _says_generated(path):
                 message = (

@@ -33,6 +33,7 @@ class CheckReport:
     generated: int = 0
     scripts: int = 0
     commands: int = 0
+    playbooks: int = 0
     verified: bool = False
     #: Checks that ran on the monitoring files, and checks skipped for a missing tool.
     tools: list[str] = field(default_factory=list)
@@ -44,7 +45,9 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         by_kind = Counter(issue.kind for issue in self.issues)
-        kinds = ("lint", "drift", "shellcheck", "monitoring", "history", "verify")
+        kinds = ["lint", "drift", "shellcheck", "monitoring", "history", "verify"]
+        if self.playbooks:
+            kinds.insert(3, "ansible")
         return {kind: by_kind.get(kind, 0) for kind in kinds}
 
     def summary(self) -> str:
@@ -57,6 +60,8 @@ class CheckReport:
             ]
             if self.tools:
                 parts.append(f"{', '.join(self.tools)} pass")
+            if self.playbooks:
+                parts.append(f"Ansible's checks pass on {self.playbooks} playbooks")
             if self.verified:
                 parts.append("the staging target verifies")
             return "; ".join(parts)

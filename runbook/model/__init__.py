@@ -5,6 +5,7 @@ Data flows one way: YAML -> `runbook.loader` -> these objects -> site, scripts, 
 
 from runbook.model.base import Id, Ignore, RunsOn
 from runbook.model.environment import Endpoint, Environment
+from runbook.model.fleet import EarlierBatches, Rolling
 from runbook.model.operations import (
     Channel,
     ChannelHours,
@@ -32,11 +33,12 @@ from runbook.model.reference import (
     PerformanceTarget,
 )
 from runbook.model.runbook import Runbook, Service
-from runbook.model.runtime import HELPER_FUNCTIONS, RUNTIME_VARIABLES
+from runbook.model.runtime import FLEET_VARIABLES, HELPER_FUNCTIONS, RUNTIME_VARIABLES
 from runbook.model.steps import Expect, FileExpectation, OnFailure, Step
 from runbook.model.target import DataHooks, Release, Releases, Target, TargetImage
 
 __all__ = [
+    "FLEET_VARIABLES",
     "HELPER_FUNCTIONS",
     "MEASURE_UNITS",
     "RUNTIME_VARIABLES",
@@ -54,6 +56,7 @@ __all__ = [
     "DataHooks",
     "DeploymentLog",
     "Direction",
+    "EarlierBatches",
     "Emergency",
     "Endpoint",
     "Environment",
@@ -71,6 +74,7 @@ __all__ = [
     "ProcedureKind",
     "Release",
     "Releases",
+    "Rolling",
     "Runbook",
     "RunsOn",
     "Service",

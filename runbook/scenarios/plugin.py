@@ -21,7 +21,13 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["runbook.scenarios.given", "runbook.scenarios.when", "runbook.scenarios.then"]
+pytest_plugins = [
+    "runbook.scenarios.given",
+    "runbook.scenarios.when",
+    "runbook.scenarios.then",
+    "runbook.scenarios.fleet",
+    "runbook.scenarios.fleet_steps",
+]
 
 RESULTS_ENV = "RUNBOOK_VERIFY_RESULTS"
 RUNBOOK_ENV = "RUNBOOK_VERIFY_FILE"
@@ -184,6 +190,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RECORDER] = Recorder()
     config.pluginmanager.register(config.stash[RECORDER], "runbook-verify-recorder")
     config.addinivalue_line("markers", "container: needs Docker and the team's staging target")
+    config.addinivalue_line("markers", "fleet: needs Docker, Ansible and the fleet target")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -24,6 +24,7 @@ import scripts_gen
 import scripts_gen.variables
 from runbook.alerts.routing import routes
 from runbook.alerts.rules import alerts
+from runbook.fleet import render_playbooks
 from runbook.history.page import site_context
 from runbook.lint.commands import EXCLUDED
 from runbook.loader import LoadedRunbook
@@ -38,6 +39,7 @@ from runbook.scenarios.vocabulary import vocabulary
 from runbook.site import incident
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.contacts import channel_href, first_call, who_to_call
+from runbook.site.fleet import fleet_view, procedure_places
 from runbook.site.render import Mode, environment, md_text, page_anchor, render
 from runbook.site.views import procedure_view, where
 from runbook.site.workflow import workflow
@@ -69,6 +71,8 @@ SECTION_TITLES = {
     "operations": "Operations",
     "reference": "Reference",
     "scripts": "Generated scripts",
+    "fleets": "Fleets",
+    "playbooks": "Generated playbooks",
     "rules": "Lint rules",
 }
 #: The whole runbook on one page of the site, to print: the single file's fragments.
@@ -115,6 +119,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "example": contract_example(loaded),
         "command_checks": EXCLUDED,
         "scripts": scripts,
+        "playbooks": render_playbooks(loaded),
         "where": where,
         "vocabulary": vocabulary(),
         "derived": _derived(loaded),
@@ -191,6 +196,7 @@ def log_template(rb: Runbook) -> str:
 def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(page path, template, extra context) for every page, in reading order."""
     yield "index.md", "overview.md.j2", {}
+    rb = ctx["rb"]
     for pid, view in ctx["views"].items():
         yield (
             f"procedures/{pid}.md",
@@ -203,10 +209,16 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
                 ),
                 "card": ctx["cards"][pid],
                 "recovery": ctx["recoveries"][pid],
+                "places": procedure_places(rb, pid) if rb.procedures[pid].playbook else [],
             },
         )
+    for eid, env in rb.environments.items():
+        if env.is_fleet:
+            yield f"fleets/{eid}.md", "fleet/environment.md.j2", {"fleet": fleet_view(rb, eid)}
     for path, template in SECTIONS:
         yield path, template, {}
+        if path == "reference/scripts.md" and ctx["playbooks"]:
+            yield "reference/playbooks.md", "reference/playbooks.md.j2", {}
     if mode == "site":  # collected data, not the runbook's: the single file leaves it out
         yield HISTORY_PAGE, "operations/history.md.j2", {}
     if mode == "site":
@@ -214,6 +226,11 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
         for name, text in ctx["scripts"].items():
             extra = {"name": name, "text": text, "procedure_id": by_script.get(name)}
             yield f"scripts/{name}.md", "script.md.j2", extra
+        by_playbook = {p.playbook: pid for pid, p in rb.procedures.items() if p.playbook}
+        for rel, text in ctx["playbooks"].items():
+            name = rel.rsplit("/", 1)[-1]
+            extra = {"name": name, "text": text, "procedure_id": by_playbook.get(name)}
+            yield f"playbooks/{name}.md", "fleet/playbook.md.j2", extra
 
 
 def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> dict[str, str]:

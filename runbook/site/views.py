@@ -76,9 +76,13 @@ class ProcedureView:
 def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
     """Where a command runs, in the reader's words."""
     runs_on = step.runs_on if isinstance(step, Step) else step
+    env = runbook.environments[env_id]
+    if env.is_fleet and isinstance(step, Step):
+        from runbook.site.fleet import step_where
+
+        return step_where(step, env)
     if runs_on is RunsOn.local:
         return "the deploying machine (local)"
-    env = runbook.environments[env_id]
     return f"the target: `{env.ssh_user}@{env.host}` (remote, over SSH)"
 
 
@@ -105,6 +109,8 @@ def failure(step: Step, after_point: bool, procedure: Procedure) -> str:
     if step.on_failure is OnFailure.continue_:
         return "Warns and goes on: the procedure does not depend on this step."
     if (after_point or step.on_failure is OnFailure.rollback) and procedure.rollback_steps:
+        if procedure.playbook:
+            return "Rolls the failing host back (below); the run stops as the fleet's policy says."
         return "Triggers the automatic rollback below, then the script exits 1."
     if after_point or step.on_failure is OnFailure.rollback:
         return "Stops the procedure (this procedure has no automatic rollback): act by hand."
