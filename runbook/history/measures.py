@@ -148,7 +148,7 @@ def dora_environment(rb: Runbook) -> str | None:
         key=lambda e: (
             rb.environments[e].require_tag,
             rb.environments[e].confirmations,
-            order.index(e),
+            -order.index(e),  # a tie goes to the environment declared first
         ),
     )
 
