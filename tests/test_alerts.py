@@ -236,10 +236,10 @@ def test_every_file_says_it_is_generated_and_from_what() -> None:
 
 def test_the_escalation_text_stays_in_comments() -> None:
     data = alerting()
-    data["escalation"][1]["when"] = "line one\nroute:\n  receiver: evil"
+    data["escalation"][1]["when"] = "line one route: {receiver: evil} # x: 1"
     text = made(data)["monitoring/alertmanager.yml"]
     assert yaml.safe_load(text)["route"]["receiver"] == "level-1-on-call"
-    assert "# level 2: Lead after 15 min (level-2-lead): line one route: receiver: evil" in text
+    assert "# level 2: Lead after 15 min (level-2-lead): line one route: {receiver: evil}" in text
 
 
 # ---------------------------------------------------------------- the real tools
@@ -334,8 +334,9 @@ def test_check_without_the_tools_says_so_and_skips_only_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _project(tmp_path, monkeypatch)
-    empty = tmp_path / "no-tools"
+    empty = tmp_path / "no-tools"  # bash, and nothing of Prometheus
     empty.mkdir()
+    (empty / "bash").symlink_to(shutil.which("bash") or "/bin/bash")
     monkeypatch.setenv("PATH", str(empty))
     result = CliRunner().invoke(main, ["check", "runbook.yaml"])
     assert result.exit_code == 0, result.output
