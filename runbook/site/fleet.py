@@ -128,7 +128,7 @@ def diagram(env: Environment, found: list[list[str]]) -> str:
         else "earlier batches keep the release"
     )
     stop = mermaid_label(
-        f"Failed batch rolled back, stop (max_fail_percentage {rolling.max_fail_percentage}), "
+        f"Failed batch rolled back, stop (at most {rolling.max_fail_percentage} % of hosts failed), "
         f"{earlier}"
     )
     lines.append(f'  stop["{stop}"]')
