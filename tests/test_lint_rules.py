@@ -373,24 +373,24 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
     (
         "contact-without-channels",
         lambda d: d["contacts"]["on-call"].update(channels=[]),
-        ["RB005", "RB030"],
+        ["RB005", "RB040"],
     ),
     (
         "contact-with-blank-channel",
         lambda d: d["contacts"]["on-call"].update(channels=[{"kind": "email", "value": "  "}]),
-        ["RB005", "RB030"],
+        ["RB005", "RB040"],
     ),
     (
         "contact-not-escalated-without-channels",
         lambda d: d["contacts"].update(spare={"name": "Spare", "role": "None"}),
         [],
     ),
-    # RB030 reachable out of hours
-    ("only-chat-and-email", _channels({"kind": "slack", "value": "#ops"}), ["RB030"]),
+    # RB040 reachable out of hours
+    ("only-chat-and-email", _channels({"kind": "slack", "value": "#ops"}), ["RB040"]),
     (
         "phone-in-business-hours-only",
         _channels({"kind": "phone", "value": "+1 555 0100", "hours": "business"}),
-        ["RB030"],
+        ["RB040"],
     ),
     ("phone-at-any-hour", _channels({"kind": "phone", "value": "+1 555 0100"}), []),
     (
@@ -410,20 +410,20 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
         ),
         [],
     ),
-    # RB031 the matrix and the emergencies agree
-    ("emergency-never-rolls-back", _actions("Call the database admin."), ["RB031"]),
-    ("emergency-says-not-to", _actions("Do not roll back: the data is the problem."), ["RB031"]),
+    # RB041 the matrix and the emergencies agree
+    ("emergency-never-rolls-back", _actions("Call the database admin."), ["RB041"]),
+    ("emergency-says-not-to", _actions("Do not roll back: the data is the problem."), ["RB041"]),
     ("emergency-rolls-back-if", _actions("If a deployment caused it, roll back."), []),
     (
         "matrix-fixes-forward-emergency-rolls-back-now",
         _chain(_matrix("Fix forward"), _actions("Roll back now.")),
-        ["RB031"],
+        ["RB041"],
     ),
     ("matrix-rolls-back-if", _chain(_matrix("Roll back if it escalates"), _actions("Wait.")), []),
     (
         "script-name-is-not-advice",
         _actions("Run scripts/rollback-production.sh --help."),
-        ["RB031"],
+        ["RB041"],
     ),
     # RB006 thresholds that can fire
     # (nan and infinite thresholds are refused by the model: tests/test_model_text.py)

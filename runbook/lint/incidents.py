@@ -59,7 +59,7 @@ def advice_of(texts: list[str]) -> Advice:
 
 
 @rule(
-    "RB030",
+    "RB040",
     "reachable-out-of-hours",
     "Every escalation level can be reached at night",
     rationale="""
@@ -110,7 +110,7 @@ def reachable_out_of_hours(rb: Runbook) -> Iterator[Hit]:
 
 
 @rule(
-    "RB031",
+    "RB041",
     "matrix-agrees-with-emergencies",
     "The rollback matrix and the emergency procedures give the same advice",
     rationale="""
