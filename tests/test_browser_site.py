@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from runbook.site.mkdocs_build import build_site
 
@@ -243,6 +244,8 @@ def test_navigation_dark_mode_tables_and_diagrams(visit: Visit) -> None:
     page.evaluate("window.__sameDocument = true")
     visit.click(page.locator(".admonition.incident a", has_text="Production rollback"))
     page.wait_for_url("**/procedures/rollback-production.html")
+    # instant navigation changes the address first and swaps the content after: wait for it
+    expect(page.locator("h1")).to_contain_text("Production rollback")
     assert page.locator("h1").inner_text().startswith("Production rollback")
     instant = page.evaluate("window.__sameDocument === true")
     assert instant == visit.base.startswith("http")  # instant when served; from disk, a file

@@ -23,6 +23,7 @@ from runbook.cli import main
 from runbook.history.charts import duration_chart
 from runbook.history.logs import BadLine, LogLine, read_lines
 from runbook.history.measures import (
+    counted,
     dora,
     dora_environment,
     incidents,
@@ -296,7 +297,7 @@ def test_targets_are_met_or_missed_in_their_own_units(example: Any) -> None:
     assert found["Downtime per deployment"].text == "not measured by the deployment logs"
     assert procedure_medians(example.runbook, history_of(week())) == {
         "deploy-production": "median 1.5 min over 4 successful runs (meets < 10 min)",
-        "rollback-production": "median 7 s over 1 successful runs (meets < 5 min)",
+        "rollback-production": "median 7 s over 1 successful run (meets < 5 min)",
     }
 
 
@@ -468,3 +469,17 @@ def test_a_damaged_history_file_is_one_line_and_exit_2(project: Path) -> None:
         "(run `runbook history`)\n"
     )
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("count", "what", "text"),
+    [
+        (1, "successful runs", "successful run"),
+        (2, "successful runs", "successful runs"),
+        (1, "deployments with a commit time", "deployment with a commit time"),
+        (1, "restored failures", "restored failure"),
+        (0, "attempts", "attempts"),
+    ],
+)
+def test_a_count_of_one_names_one(count: int, what: str, text: str) -> None:
+    assert counted(count, what) == text

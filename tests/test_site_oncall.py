@@ -12,7 +12,7 @@ from runbook.loader import LoadedRunbook, load
 from runbook.model import Channel
 from runbook.site import incident
 from runbook.site.contacts import channel_href, first_call, who_to_call
-from runbook.site.pages import pages
+from runbook.site.pages import SECTIONS, pages
 from scripts_gen import contract, render_scripts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,9 +198,15 @@ def test_search_favours_what_an_incident_needs(site: dict[str, str]) -> None:
     assert site["print.md"].startswith("---\nsearch:\n  exclude: true\n---\n")
 
 
-def test_print_page_holds_every_fragment_once(site: dict[str, str]) -> None:
+def test_print_page_holds_every_fragment_once(site: dict[str, str], loaded: LoadedRunbook) -> None:
     page = site["print.md"]
-    assert page.count('<div class="rb-page-break"></div>') == 4 + 14  # procedures + sections
+    rb = loaded.runbook
+    fleets = sum(env.is_fleet for env in rb.environments.values())
+    playbooks = any(p.playbook for p in rb.procedures.values())
+    # a break before every fragment after the home page: procedures, fleets, sections
+    expected = len(rb.procedures) + fleets + len(SECTIONS) + playbooks
+    assert page.count('<div class="rb-page-break"></div>') == expected
+    assert expected >= 4 + 14 + 1
     assert "## During an incident: roll back Production { #during-an-incident }" in page
     assert "## Production rollback" in page and "### Stage 1: Pre-flight" in page
     assert "](print.md)" not in page  # the card links to it elsewhere, not to itself

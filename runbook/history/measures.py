@@ -61,7 +61,20 @@ class Figure:
             return f"not measured (no {self.what})"
         shown = amount(self.value, measure, unit, scale)
         how = f"{self.how} " if self.how else ""
-        return f"{how}{shown} over {self.count} {self.what}"
+        return f"{how}{shown} over {self.count} {counted(self.count, self.what)}"
+
+
+def counted(count: int, what: str) -> str:
+    """``what`` for ``count`` of them: "1 successful run", not "1 successful runs" (the
+    counted noun is the first word ending in s)."""
+    if count != 1:
+        return what
+    words = what.split(" ")
+    for i, word in enumerate(words):
+        if word.endswith("s"):
+            words[i] = word[:-1]
+            break
+    return " ".join(words)
 
 
 @dataclass(frozen=True)
