@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from runbook.arguments import file_argument
 from runbook.errors import RunbookError
-from runbook.lint.outputs import Issue
-from runbook.lint.report import CheckReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lint rules and pydantic stay out of `runbook --help`
+    from runbook.lint.outputs import Issue
+    from runbook.lint.report import CheckReport
     from runbook.loader import LoadedRunbook
 
 FORMATS = ("text", "json", "github")
@@ -26,6 +27,7 @@ FORMATS = ("text", "json", "github")
 
 def _lint_issues(loaded: LoadedRunbook) -> list[Issue]:
     from runbook.lint import lint_loaded
+    from runbook.lint.outputs import Issue
 
     return [
         Issue(
@@ -61,6 +63,7 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     from runbook.lint import RULES
     from runbook.lint.commands import check_commands
     from runbook.lint.outputs import drift, shellcheck, stale
+    from runbook.lint.report import CheckReport
     from runbook.loader import load
 
     loaded = load(file)
@@ -100,7 +103,7 @@ def _print_text(report: CheckReport) -> None:
 
 
 def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
-    from runbook.console import say
+    """The problems for tools; the CLI prints them for people on stderr as always."""
     from runbook.lint.report import problems_github, problems_json
 
     if fmt == "json":
@@ -108,12 +111,10 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
     elif fmt == "github":
         for line in problems_github(source, exc.problems):
             click.echo(line)
-    for line in exc.lines():
-        say(line, fg="red", err=True)
 
 
 @click.command()
-@click.argument("file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path))
+@file_argument
 @click.option(
     "--verify",
     is_flag=True,
@@ -142,7 +143,7 @@ def check(file: Path, verify: bool, fmt: str) -> None:
         report = run_check(file, verify=verify, quiet_stdout=fmt != "text")
     except RunbookError as exc:
         _print_unusable(fmt, str(file), exc)
-        sys.exit(exc.exit_code)
+        raise
     if fmt == "json":
         click.echo(json_text(report))
     elif fmt == "github":
