@@ -70,13 +70,28 @@ VERIFICATION_FILE = "verification.json"
 
 def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[str, Any]:
     rb = loaded.runbook
-    columns = comparison(rb)
-    scripts = scripts_gen.render_scripts(loaded)
+    ctx = _shared(loaded)
     lines = {  # link to script lines only for scripts that are rendered
         pid: steps
         for pid, steps in scripts_gen.script_line_map(loaded).items()
-        if pid in rb.procedures and rb.procedures[pid].script in scripts
+        if pid in rb.procedures and rb.procedures[pid].script in ctx["scripts"]
     }
+    views = {
+        pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
+        for pid in rb.procedures
+    }
+    return {**ctx, "views": views}
+
+
+def _shared(loaded: LoadedRunbook) -> dict[str, Any]:
+    """The context of every page but the procedure views, computed once per loaded runbook:
+    the site and the single file of one build share it."""
+    return loaded.once("site_context", lambda: _shared_context(loaded))
+
+
+def _shared_context(loaded: LoadedRunbook) -> dict[str, Any]:
+    rb = loaded.runbook
+    columns = comparison(rb)
     return {
         "rb": rb,
         "columns": columns,
@@ -91,14 +106,10 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         },
         "example": contract_example(loaded),
         "command_checks": EXCLUDED,
-        "scripts": scripts,
+        "scripts": scripts_gen.render_scripts(loaded),
         "where": where,
         "vocabulary": vocabulary(),
         "derived": _derived(loaded),
-        "views": {
-            pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
-            for pid in rb.procedures
-        },
     }
 
 

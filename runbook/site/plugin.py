@@ -62,6 +62,9 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
     def __init__(self) -> None:
         self.loaded: LoadedRunbook | None = None
         self.pages: dict[str, str] = {}
+        #: The runbook as ``runbook build`` already loaded it: used instead of loading the
+        #: file again when it is the configured one (``mkdocs serve`` always loads).
+        self.handed_over: LoadedRunbook | None = None
 
     def runbook_path(self, config: MkDocsConfig) -> Path:
         """The runbook file: absolute, or relative to the directory of ``mkdocs.yml``.
@@ -79,7 +82,7 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         """Load the runbook, watch it, and set up what its pages need."""
         path = self.runbook_path(config)
         try:
-            self.loaded = load(path)
+            self.loaded = self._handed_over(path) or load(path)
         except RunbookError as exc:
             raise PluginError("\n".join(exc.lines())) from None
         config.watch.extend(str(f) for f in self.loaded.files)
@@ -93,6 +96,10 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         if MERMAID not in [str(js) for js in config.extra_javascript]:
             config.extra_javascript.append(MERMAID)
         return config
+
+    def _handed_over(self, path: Path) -> LoadedRunbook | None:
+        handed = self.handed_over
+        return handed if handed is not None and handed.path == path.resolve() else None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Add the generated pages and the mermaid asset."""

@@ -23,6 +23,7 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -214,10 +215,13 @@ def page_anchor(page: str) -> str:
     return "page-" + page.removesuffix(".md").replace("/", "-")
 
 
+@cache
 def environment(templates: Path = TEMPLATES) -> Environment:
     """The jinja2 environment of every markdown page: autoescape on, every value that is not
     already markup escaped for markdown by the ``finalize`` hook (:func:`md_text`), strict
-    undefined. The lint rules' pages use it too, with their own ``templates`` folder."""
+    undefined. The lint rules' pages use it too, with their own ``templates`` folder.
+
+    Built once per folder, so each template is compiled once however many outputs use it."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(default=True, default_for_string=True),
