@@ -4,6 +4,12 @@ Exit codes: 0 when everything is clean, 1 when a check found problems, 2 when th
 be used (invalid or unreadable runbook). ``--verify`` adds the container suite. The output is
 text on a terminal, ``--format json`` for tools and ``--format github`` for workflow
 annotations; the same ``CheckReport`` feeds all three.
+
+The check is incremental: what shellcheck and ``bash -n`` said about a text, and what the
+generated files of a runbook are (by hash, for one version of the tool), are kept in
+``.runbook/cache/`` beside the runbook (``runbook.cache``). An unchanged runbook is
+validated and linted again, its generated files compared by hash without being rendered,
+and no checker runs. ``--no-cache`` ignores the folder; deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from runbook.arguments import file_argument
 from runbook.errors import RunbookError
 
 if TYPE_CHECKING:  # the lint rules and pydantic stay out of `runbook --help`
+    from runbook.cache import ResultCache
     from runbook.lint.outputs import Issue
     from runbook.lint.report import CheckReport
     from runbook.loader import LoadedRunbook
@@ -55,11 +62,52 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
     return verification_issues(loaded, record)
 
 
-def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
-    """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
-    from concurrent.futures import ThreadPoolExecutor
+def expected_outputs(loaded: LoadedRunbook, cache: ResultCache) -> dict[str, str]:
+    """What `runbook build` writes for ``loaded``: rendered, or, when this runbook was
+    rendered by this version of the tool before and the committed files still have the
+    recorded hashes, the committed files themselves (rendering is most of a check's time)."""
+    from runbook.cache import content_key, tool_fingerprint
 
+    root = loaded.path.parent
+    key = content_key(loaded.digest, *map(str, loaded.files), tool_fingerprint())
+    recorded = cache.get(key)
+    if isinstance(recorded, dict):
+        committed = _committed(root, recorded)
+        if committed is not None:
+            return committed
     from runbook.build import render_outputs
+
+    outputs = render_outputs(loaded)
+    cache.put(key, {rel: content_key(text) for rel, text in outputs.items()})
+    return outputs
+
+
+def _committed(root: Path, hashes: dict[str, str]) -> dict[str, str] | None:
+    """The committed files, when each is a regular file with its recorded hash; else None."""
+    import stat
+
+    from runbook.cache import content_key
+
+    found = {}
+    for rel, digest in hashes.items():
+        path = root / rel
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                return None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if content_key(text) != digest:
+            return None
+        found[rel] = text
+    return found
+
+
+def run_check(
+    file: Path, *, verify: bool = False, quiet_stdout: bool = False, use_cache: bool = True
+) -> CheckReport:
+    """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
+    from runbook.cache import CACHE_DIR, ResultCache
     from runbook.lint import RULES
     from runbook.lint.commands import check_commands
     from runbook.lint.outputs import drift, shellcheck, stale
@@ -67,8 +115,10 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     from runbook.loader import load
 
     loaded = load(file)
-    outputs = render_outputs(loaded)
     root = loaded.path.parent
+    folder = root / CACHE_DIR if use_cache else None
+    caches = {name: ResultCache(folder, name) for name in ("outputs", "shellcheck", "commands")}
+    outputs = expected_outputs(loaded, caches["outputs"])
     scripts = {rel: text for rel, text in outputs.items() if rel.endswith(".sh")}
     report = CheckReport(
         loaded.display, rules=len(RULES), generated=len(outputs), scripts=len(scripts)
@@ -76,11 +126,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     report.issues += _lint_issues(loaded)
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the commands beside the scripts
-        commands = pool.submit(check_commands, loaded)
-        report.issues += shellcheck(scripts, root)
-        command_issues, report.commands = commands.result()
+    report.issues += shellcheck(scripts, root, caches["shellcheck"])
+    command_issues, report.commands = check_commands(loaded, caches["commands"])
     report.issues += command_issues
+    for cache in caches.values():
+        cache.save()
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
@@ -128,7 +178,12 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
     show_default=True,
     help="text for people, json for tools, github for workflow annotations.",
 )
-def check(file: Path, verify: bool, fmt: str) -> None:
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check everything again, ignoring what .runbook/cache/ holds from earlier runs.",
+)
+def check(file: Path, verify: bool, fmt: str, no_cache: bool) -> None:
     """Validate FILE (default: runbook.yaml), lint it, and check the generated files.
 
     Fails on findings of the lint rules, on committed generated files that differ from what
@@ -140,7 +195,7 @@ def check(file: Path, verify: bool, fmt: str) -> None:
     from runbook.lint.report import github_lines, json_text
 
     try:
-        report = run_check(file, verify=verify, quiet_stdout=fmt != "text")
+        report = run_check(file, verify=verify, quiet_stdout=fmt != "text", use_cache=not no_cache)
     except RunbookError as exc:
         _print_unusable(fmt, str(file), exc)
         raise
