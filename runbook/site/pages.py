@@ -64,6 +64,13 @@ SECTION_TITLES = {
     "scripts": "Generated scripts",
     "rules": "Lint rules",
 }
+#: Folders whose pages the navigation leaves out: one listing per generated script, each
+#: linked from its procedure's page and from "Running the scripts". Every page carries the
+#: whole navigation, so an entry per item made the site grow with the square of the items.
+OFF_NAV = ("scripts",)
+#: The most procedures the navigation lists one by one; past it, it lists one page per
+#: environment (``environments/<id>.md``) that lists that environment's procedures.
+NAV_PROCEDURES = 12
 EXTENSION_MODULE = "runbook.lint.site"
 VERIFICATION_FILE = "verification.json"
 
@@ -163,18 +170,17 @@ def log_template(rb: Runbook) -> str:
 def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(page path, template, extra context) for every page, in reading order."""
     yield "index.md", "overview.md.j2", {}
+    if mode == "site" and len(ctx["rb"].procedures) > NAV_PROCEDURES:
+        by_env: dict[str, list[str]] = {env_id: [] for env_id in ctx["rb"].environments}
+        for pid, procedure in ctx["rb"].procedures.items():
+            by_env[procedure.environment].append(pid)
+        for env_id, env in ctx["rb"].environments.items():
+            extra = {"env_id": env_id, "environment": env, "procedure_ids": by_env[env_id]}
+            yield f"environments/{env_id}.md", "environment.md.j2", extra
+    confirmations = {c.procedure_id: c.confirmations for c in ctx["columns"]}
     for pid, view in ctx["views"].items():
-        yield (
-            f"procedures/{pid}.md",
-            "procedure.md.j2",
-            {
-                "pid": pid,
-                "view": view,
-                "confirmations": next(
-                    c.confirmations for c in ctx["columns"] if c.procedure_id == pid
-                ),
-            },
-        )
+        extra = {"pid": pid, "view": view, "confirmations": confirmations[pid]}
+        yield f"procedures/{pid}.md", "procedure.md.j2", extra
     for path, template in SECTIONS:
         yield path, template, {}
     if mode == "site":
@@ -247,12 +253,21 @@ def nav_title(markdown: str) -> str:
 
 
 def nav(site_pages: dict[str, str]) -> list[Any]:
-    """The mkdocs navigation: top-level pages as entries, folders as titled sections."""
+    """The mkdocs navigation: top-level pages as entries, folders as titled sections.
+
+    It stays small however many procedures there are: the script listings are left out
+    (``OFF_NAV``), and so are the procedures when there are environment pages to list them.
+    """
     entries: list[Any] = []
     sections: dict[str, list[dict[str, str]]] = {}
+    by_environment = any(path.startswith("environments/") for path in site_pages)
     for path, text in site_pages.items():
         entry = {("Overview" if path == "index.md" else nav_title(text)): path}
         folder = Path(path).parts[0] if "/" in path else None
+        if folder in OFF_NAV or (folder == "procedures" and by_environment):
+            continue
+        if folder == "environments":
+            folder = "procedures"
         if folder is None:
             entries.append(entry)
             continue
