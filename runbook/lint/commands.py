@@ -54,7 +54,7 @@ EXCLUDED: dict[str, str] = {
     "SC2012": "`ls` to show files to the person running the runbook (`ls -1t backups | head`) "
     "is what runbooks do; it is not parsed by a program.",
     "SC2016": "text in single quotes is often meant to expand elsewhere: on the target "
-    "(`remote 'echo $VERSION'`), or in `psql` or `awk`.",
+    "(`remote 'echo $VERSION'`), or in `sqlite3` or `awk`.",
     "SC2153": "a misspelt upper-case variable is reported by rule RB013, which knows the "
     "runtime variables and suggests the right one.",
 }
