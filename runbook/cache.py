@@ -19,15 +19,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE_DIR", "ResultCache", "content_key", "tool_fingerprint"]
+__all__ = ["CACHE_DIR", "ResultCache", "content_key", "template_cache", "tool_fingerprint"]
 
 #: Where the cache lives, relative to the directory of the runbook.
 CACHE_DIR = ".runbook/cache"
 _FORMAT = 1
-#: The packages whose code and templates make the generated files, and the libraries whose
-#: versions change them (the JSON Schema, the escaping of page text).
+#: The packages whose code and templates make the generated files and pages, and the
+#: libraries whose versions change them (the JSON Schema, page text, the step phrases).
 _PACKAGES = ("runbook", "scripts_gen")
-_LIBRARIES = ("pydantic", "pydantic-core", "jinja2", "markupsafe")
+_LIBRARIES = ("pydantic", "pydantic-core", "jinja2", "markupsafe", "pytest-bdd")
 #: Files of the packages that no generated file depends on (the site's scripts and styles).
 _NOT_SOURCES = (".js", ".css", ".pyc")
 
@@ -40,6 +40,15 @@ def content_key(*parts: str) -> str:
         digest.update(f"{len(data)}:".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+def template_cache() -> Any:
+    """Where jinja2 keeps compiled templates between runs: its own per-user folder under the
+    temporary directory. An entry is found by the template's path and used only while the
+    template's text is the same, so compiling once per version of a template is enough."""
+    from jinja2 import FileSystemBytecodeCache
+
+    return FileSystemBytecodeCache()
 
 
 def tool_fingerprint() -> str:

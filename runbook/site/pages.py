@@ -30,7 +30,7 @@ from runbook.model import (
     Service,
 )
 from runbook.model import runtime as runtime_contract
-from runbook.scenarios.vocabulary import vocabulary
+from runbook.scenarios.vocabulary import Phrase, vocabulary
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.render import Mode, environment, page_anchor, render
 from runbook.site.views import procedure_view, where
@@ -115,9 +115,26 @@ def _shared_context(loaded: LoadedRunbook) -> dict[str, Any]:
         "command_checks": EXCLUDED,
         "scripts": scripts_gen.render_scripts(loaded),
         "where": where,
-        "vocabulary": vocabulary(),
+        "vocabulary": _vocabulary(loaded),
         "derived": _derived(loaded),
     }
+
+
+def _vocabulary(loaded: LoadedRunbook) -> list[Phrase]:
+    """The scenario step phrases, kept in ``.runbook/cache/`` for one version of the tool:
+    reading them imports the step modules and pytest-bdd, a fifth of a build's time."""
+    from dataclasses import asdict
+
+    from runbook.cache import CACHE_DIR, ResultCache, tool_fingerprint
+
+    cache = ResultCache(loaded.path.parent / CACHE_DIR, "vocabulary")
+    key = tool_fingerprint()
+    found = cache.get(key)
+    if not isinstance(found, list):
+        found = [asdict(phrase) for phrase in vocabulary()]
+        cache.put(key, found)
+    cache.save()
+    return [Phrase(**phrase) for phrase in found]
 
 
 def _derived(loaded: LoadedRunbook) -> dict[str, list[str]]:

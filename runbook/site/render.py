@@ -30,6 +30,8 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from runbook.cache import template_cache
+
 Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
 #: Where markdown may end a paragraph (a line) or a table cell, cutting a code span short.
@@ -230,6 +232,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_cache(),
     )
     env.filters.update(
         cell=cell,
