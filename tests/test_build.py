@@ -18,6 +18,8 @@ from runbook.cli import main
 from runbook.loader import load
 from runbook.schema import json_schema
 
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
 
 ROOT = Path(__file__).resolve().parents[1]
 

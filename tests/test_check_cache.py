@@ -23,6 +23,8 @@ from runbook.cli import main
 from runbook.lint import commands, outputs
 from runbook.loader import load
 
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
+
 REPO = Path(__file__).resolve().parent.parent
 
 

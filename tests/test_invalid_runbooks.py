@@ -246,7 +246,13 @@ def test_every_case_file_has_an_expectation() -> None:
     assert len(files) >= 40
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+#: Cases that take seconds, not milliseconds: the quick run (`./dev quick`) leaves them out.
+SLOW = {"alias-bomb"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(EXPECTED)]
+)
 def test_invalid_runbook_is_refused_with_located_message(
     name: str, monkeypatch: pytest.MonkeyPatch, yaml_parser: str
 ) -> None:

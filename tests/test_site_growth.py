@@ -70,12 +70,14 @@ def test_many_procedures_are_listed_per_environment(tmp_path: Path) -> None:
     assert "deploy-production" not in staging
 
 
+@pytest.mark.slow
 def test_the_navigation_does_not_grow_with_the_procedures(tmp_path: Path) -> None:
     small = _flat(nav(pages(repeated(tmp_path / "a", 3))))
     large = _flat(nav(pages(repeated(tmp_path / "b", 12))))
     assert small == large
 
 
+@pytest.mark.slow
 def test_the_workflow_diagram_grows_with_the_procedures(tmp_path: Path) -> None:
     lines = [len(workflow(repeated(tmp_path / str(n), n).runbook).splitlines()) for n in (4, 8, 16)]
     assert lines[2] - lines[1] == 2 * (lines[1] - lines[0])  # linear: the same per copy
