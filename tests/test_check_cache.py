@@ -91,6 +91,7 @@ def test_an_unchanged_runbook_runs_no_checker_and_renders_nothing(
         "commands.json",
         "outputs.json",
         "shellcheck.json",
+        "vocabulary.json",  # the scenario step phrases, which the single file shows
     ]
     runs.clear()
     assert _issues(project) == []
