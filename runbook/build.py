@@ -158,7 +158,7 @@ def _build_site(
     (loaded.path.parent / RUNBOOK_MD).parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     try:
-        result.pages = build_site(config_file, staged, loaded.path)
+        result.pages = build_site(config_file, staged, loaded.path, loaded=loaded)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -11,6 +11,7 @@ from functools import cache
 
 import jinja2
 
+from runbook.cache import template_cache
 from scripts_gen.quoting import q
 
 
@@ -27,6 +28,7 @@ def environment() -> jinja2.Environment:
         # bash writes `${#array[@]}`: keep `{#` free for it.
         comment_start_string="{##",
         comment_end_string="##}",
+        bytecode_cache=template_cache(),  # compiled once per version of a template
     )
     env.filters["q"] = q
     return env

@@ -216,10 +216,16 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     )
 
 
+def _rendered(loaded: LoadedRunbook, procedure_id: str) -> str:
+    """:func:`render_script`, rendered once per loaded runbook (the build, the site's line
+    links and `runbook check` all ask for the same scripts)."""
+    return loaded.once(("script", procedure_id), lambda: render_script(loaded, procedure_id))
+
+
 def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
     """Every procedure's script, by file name."""
     return {
-        procedure.script: render_script(loaded, pid)
+        procedure.script: _rendered(loaded, pid)
         for pid, procedure in loaded.runbook.procedures.items()
         if procedure.script
     }
@@ -227,12 +233,17 @@ def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
 
 def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
     """Where each step of each procedure runs in its script (1-based line of its function)."""
+    lines = loaded.once("script_line_map", lambda: _line_map(loaded))
+    return {pid: dict(steps) for pid, steps in lines.items()}
+
+
+def _line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
     for pid, procedure in loaded.runbook.procedures.items():
         if not procedure.script:
             continue
         lines: dict[str, int] = {}
-        for number, line in enumerate(render_script(loaded, pid).splitlines(), 1):
+        for number, line in enumerate(_rendered(loaded, pid).splitlines(), 1):
             match = _STEP_MARK.match(line)
             if match:
                 lines.setdefault(match.group(1), number)

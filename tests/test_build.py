@@ -11,10 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 import scripts_gen
+import scripts_gen.render
+from runbook import loader
 from runbook.build import RUNBOOK_MD, SCHEMA_JSON, render_outputs
 from runbook.cli import main
 from runbook.loader import load
 from runbook.schema import json_schema
+
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +88,34 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "pages in" in result.output and "site/index.html" in result.output
     again = CliRunner().invoke(main, ["build", str(source), "--no-site"])
     assert "9 generated file(s) already up to date" in again.output  # 3 in monitoring/, 3 playbooks
+
+
+def test_build_reads_the_runbook_once_and_renders_each_script_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mkdocs plugin is handed the loaded runbook; the site's links to script lines, the
+    script listings and the written scripts share one rendering of each script."""
+    source = example_copy(tmp_path)
+    reads: list[Path] = []
+    renders: list[str] = []
+    read, render = loader.load_document, scripts_gen.render.render_script
+
+    def counted_read(path: Path, *args: object) -> object:
+        reads.append(path)
+        return read(path, *args)  # type: ignore[arg-type]
+
+    def counted_render(loaded: loader.LoadedRunbook, procedure_id: str) -> str:
+        renders.append(procedure_id)
+        return render(loaded, procedure_id)
+
+    monkeypatch.setattr(loader, "load_document", counted_read)
+    monkeypatch.setattr(scripts_gen.render, "render_script", counted_render)
+    result = CliRunner().invoke(main, ["build", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "scripts" / "deploy-production.sh" / "index.html").is_file()
+    assert reads == [source.resolve()]
+    scripted = [pid for pid, p in load(source).runbook.procedures.items() if p.script]
+    assert len(scripted) == 4 and sorted(renders) == sorted(scripted)
 
 
 def test_build_in_a_new_project_without_docs_dir(tmp_path: Path) -> None:

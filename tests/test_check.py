@@ -22,6 +22,8 @@ from runbook.lint import outputs
 from runbook.lint.outputs import shellcheck
 from runbook.loader import load
 
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
+
 REPO = Path(__file__).resolve().parent.parent
 
 

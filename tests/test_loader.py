@@ -240,6 +240,7 @@ def test_very_large_file_is_refused_without_reading(tmp_path: Path) -> None:
         load(path)
 
 
+@pytest.mark.slow
 def test_the_largest_file_allowed_gives_located_problems(tmp_path: Path) -> None:
     """The densest YAML under the size limit is read to the end (its speed: bench/loader.py)."""
     path = tmp_path / "dense.yaml"

@@ -69,6 +69,7 @@ def test_header_says_generated_source_digest_and_how_to_regenerate(name: str) ->
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
+@pytest.mark.slow
 def test_shellcheck_passes(script_dir: Path, name: str) -> None:
     result = subprocess.run([SHELLCHECK, str(script_dir / name)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

@@ -292,6 +292,7 @@ def test_on_failure_continue_goes_on(target: Target) -> None:
         ("check", 3, "the rollback steps did not run"),
     ],
 )
+@pytest.mark.slow
 def test_a_terminated_run_cleans_up_or_escalates(
     tmp_path: Path, step: str, code: int, message: str
 ) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSET_LINK_RELS = {
     "stylesheet",

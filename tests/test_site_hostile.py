@@ -246,6 +246,7 @@ def _assert_inert(loaded: LoadedRunbook) -> None:
         assert unsafe_html(source, urls) == [], path
 
 
+@pytest.mark.slow
 def test_every_string_field_of_the_model_is_attacked(
     example: LoadedRunbook, tmp_path: Path
 ) -> None:
@@ -278,6 +279,7 @@ def test_every_string_field_of_the_model_is_attacked(
     pieces=st.lists(st.sampled_from(PIECES), min_size=0, max_size=10),
     at_end=st.booleans(),
 )
+@pytest.mark.slow
 def test_no_hostile_text_becomes_html_in_any_page(
     example: LoadedRunbook, tmp_path: Path, attack: str, pieces: list[str], at_end: bool
 ) -> None:
@@ -295,5 +297,6 @@ def test_no_hostile_text_becomes_html_in_any_page(
         "--><script>alert(1)</script><!--",  # a file name or text closing a comment
     ],
 )
+@pytest.mark.slow
 def test_reported_breakouts_stay_text(example: LoadedRunbook, tmp_path: Path, text: str) -> None:
     _assert_inert(_loaded(example, hostile_runbook(example.runbook, text), tmp_path))

@@ -209,3 +209,23 @@ def test_confirmation_wording_matches_what_the_script_does(site: dict[str, str])
     )
     gate = page[page.index("Confirm the rollback plan") :]
     assert "stops unless the answer is `yes`" in gate.split("\n### ")[0]
+
+
+def test_the_step_phrases_are_read_once_per_version_of_the_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading them imports pytest-bdd and the step modules: they are kept in the cache."""
+    from runbook import cache
+
+    shutil.copy(EXAMPLE, tmp_path / "runbook.yaml")
+    read: list[int] = []
+    real = site_pages.vocabulary
+    monkeypatch.setattr(site_pages, "vocabulary", lambda: read.append(1) or real())
+    first = pages(load(tmp_path / "runbook.yaml"))
+    second = pages(load(tmp_path / "runbook.yaml"))
+    assert read == [1] and first == second
+    assert "Scenario steps" in first["reference/verification.md"]
+    assert (tmp_path / ".runbook" / "cache" / "vocabulary.json").is_file()
+    monkeypatch.setattr(cache, "tool_fingerprint", lambda: "another version of the tool")
+    assert pages(load(tmp_path / "runbook.yaml")) == first
+    assert read == [1, 1]

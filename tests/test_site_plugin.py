@@ -26,6 +26,7 @@ plugins:
 """
 
 
+@pytest.mark.slow
 def test_bare_mkdocs_yml_builds_the_whole_site(tmp_path: Path) -> None:
     shutil.copy(ROOT / "runbook.yaml", tmp_path / "runbook.yaml")
     (tmp_path / "mkdocs.yml").write_text(BARE, encoding="utf-8")

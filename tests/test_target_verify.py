@@ -188,6 +188,7 @@ def test_derived_scenarios_name_no_project_of_their_own() -> None:
     assert "v1.0" not in text and "2.1.1000" in text
 
 
+@pytest.mark.slow
 def test_every_phrase_of_the_derived_scenarios_has_a_step_definition(
     derived: dict[str, str], tmp_path: Path
 ) -> None:

@@ -22,11 +22,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from runbook.alerts.files import ALERTMANAGER_FILE, MONITORING_DIR, RULES_FILE, TESTS_FILE
 from runbook.alerts.routing import routing_expectations
+from runbook.cache import ResultCache, content_key
 from runbook.lint.outputs import Issue
 from runbook.model import Runbook
 
@@ -157,14 +158,62 @@ class _Checker:
             self.report.ran.append(f"amtool config routes test ({len(expectations)} label sets)")
 
 
-def check_monitoring(rb: Runbook, outputs: dict[str, str], root: Path) -> ToolReport:
-    """Run the tools on the monitoring files among ``outputs`` (paths relative to ``root``)."""
+def check_monitoring(
+    rb: Runbook, outputs: dict[str, str], root: Path, cache: ResultCache | None = None
+) -> ToolReport:
+    """Run the tools on the monitoring files among ``outputs`` (paths relative to ``root``).
+
+    With ``cache``, what the tools said is kept under everything it depends on (the files,
+    the routing expectations, which tools are installed and which build of each), so an
+    unchanged runbook runs neither tool again."""
     prefix = f"{MONITORING_DIR}/"
     files = {
         rel.removeprefix(prefix): text for rel, text in outputs.items() if rel.startswith(prefix)
     }
     if not files:
         return ToolReport()
+    key = content_key(
+        _display(root),
+        *(f"{name}\0{text}" for name, text in sorted(files.items())),
+        *(_identity(tool) for tool in PACKAGES),
+        repr(routing_expectations(rb)),
+    )
+    found = cache.get(key) if cache is not None else None
+    if isinstance(found, dict):
+        try:
+            return ToolReport(
+                [Issue(**item) for item in found["issues"]],
+                list(found["ran"]),
+                list(found["notes"]),
+            )
+        except (KeyError, TypeError):
+            pass
+    report = _check(rb, files, root)
+    if cache is not None:
+        cache.put(
+            key,
+            {
+                "issues": [asdict(i) for i in report.issues],
+                "ran": report.ran,
+                "notes": report.notes,
+            },
+        )
+    return report
+
+
+def _identity(tool: str) -> str:
+    """Which build of ``tool`` is installed (path, size, time), or that none is."""
+    path = find_tool(tool)
+    if path is None:
+        return f"{tool} -"
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return f"{tool} {path}"
+    return f"{tool} {path} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def _check(rb: Runbook, files: dict[str, str], root: Path) -> ToolReport:
     with tempfile.TemporaryDirectory(prefix="runbook-monitoring-") as tmp:
         scratch = Path(tmp)
         for name, text in files.items():

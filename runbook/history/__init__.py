@@ -6,8 +6,6 @@ logs on the deploying machine and, over SSH, on the targets; ``measures`` comput
 the success rate and DORA's four measures and holds them to the runbook's performance targets;
 ``charts`` draws them as SVG at build time; ``page`` gives the site its history page and the
 procedure pages their measured medians; ``command`` is `runbook history`.
+
+The package imports nothing itself, so `runbook --help` lists `history` without pydantic.
 """
-
-from runbook.history.runs import HISTORY_FILE, History, Run, read_history, runs_from
-
-__all__ = ["HISTORY_FILE", "History", "Run", "read_history", "runs_from"]

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import click
 
+from runbook.arguments import file_argument
 from runbook.errors import Problem, RunbookError
-from runbook.site.commands import handle_errors, source_argument
 
 SHOWN_BAD_LINES = 20
 
 
 @click.command(name="history")
-@source_argument
+@file_argument
 @click.option(
     "--from",
     "paths",
@@ -41,7 +41,6 @@ SHOWN_BAD_LINES = 20
     default=None,
     help="The history file (default: history.json beside FILE).",
 )
-@handle_errors
 def history(file: Path, paths: tuple[Path, ...], remote: bool, output: Path | None) -> None:
     """Collect the deploy and rollback logs into the deployment history of FILE.
 

@@ -20,6 +20,8 @@ from runbook.errors import Problem, RunbookError
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
+    from runbook.loader import LoadedRunbook
+
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 #: Set by `runbook serve FILE`: the runbook the plugin renders instead of its configured one.
 RUNBOOK_FILE_ENV = "RUNBOOK_FILE"
@@ -65,8 +67,10 @@ def load_config(
     runbook: Path | None = None,
     site_dir: str | None = None,
     site_url: str | None = None,
+    loaded: LoadedRunbook | None = None,
 ) -> MkDocsConfig:
-    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given.
+    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given, and
+    handing it ``loaded`` (that runbook, already loaded) so that it is not loaded twice.
 
     ``site_url`` is where the site will be served: the theme's instant navigation only
     follows links to pages listed under it in the sitemap.
@@ -90,16 +94,27 @@ def load_config(
         )
     if runbook is not None:
         plugin.config.runbook = str(runbook.resolve())
+    if loaded is not None:
+        plugin.handed_over = loaded
     return config
 
 
 def build_site(
-    config_file: Path, site_dir: Path, runbook: Path | None = None, site_url: str | None = None
+    config_file: Path,
+    site_dir: Path,
+    runbook: Path | None = None,
+    loaded: LoadedRunbook | None = None,
+    site_url: str | None = None,
 ) -> int:
-    """Build the site into ``site_dir``; return how many HTML pages it has."""
+    """Build the site into ``site_dir``; return how many HTML pages it has.
+
+    ``loaded`` is ``runbook`` already loaded (by ``runbook build``): the plugin renders it
+    instead of loading the file again."""
     from mkdocs.commands.build import build
 
-    config = load_config(config_file, runbook, site_dir=str(site_dir), site_url=site_url)
+    config = load_config(
+        config_file, runbook, site_dir=str(site_dir), site_url=site_url, loaded=loaded
+    )
     with _mkdocs_errors(config_file):
         build(config)
     return sum(

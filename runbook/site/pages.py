@@ -35,7 +35,7 @@ from runbook.model import (
     Service,
 )
 from runbook.model import runtime as runtime_contract
-from runbook.scenarios.vocabulary import vocabulary
+from runbook.scenarios.vocabulary import Phrase, vocabulary
 from runbook.site import incident
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.contacts import channel_href, first_call, who_to_call
@@ -90,6 +90,13 @@ SEARCH_BOOST: dict[str, float] = {
     "rules": 0.2,
     "scripts": 0.2,
 }
+#: Folders whose pages the navigation leaves out: one listing per generated script or
+#: playbook, each linked from its procedure's page and from "Running the scripts" (or "Running
+#: the playbooks"). Every page carries the whole navigation, so an entry per item made the site grow with the square of the items.
+OFF_NAV = ("scripts", "playbooks")
+#: The most procedures the navigation lists one by one; past it, it lists one page per
+#: environment (``environments/<id>.md``) that lists that environment's procedures.
+NAV_PROCEDURES = 12
 EXTENSION_MODULE = "runbook.lint.site"
 HISTORY_PAGE = "operations/history.md"
 VERIFICATION_FILE = "verification.json"
@@ -97,13 +104,35 @@ VERIFICATION_FILE = "verification.json"
 
 def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[str, Any]:
     rb = loaded.runbook
-    columns = comparison(rb)
-    scripts = scripts_gen.render_scripts(loaded)
+    ctx = _shared(loaded)
     lines = {  # link to script lines only for scripts that are rendered
         pid: steps
         for pid, steps in scripts_gen.script_line_map(loaded).items()
-        if pid in rb.procedures and rb.procedures[pid].script in scripts
+        if pid in rb.procedures and rb.procedures[pid].script in ctx["scripts"]
     }
+    views = {
+        pid: procedure_view(
+            rb,
+            pid,
+            lines.get(pid, {}),
+            verification,
+            loaded.digest,
+            scripts_gen.variables.config_variables(loaded, pid),
+        )
+        for pid in rb.procedures
+    }
+    return {**ctx, "views": views}
+
+
+def _shared(loaded: LoadedRunbook) -> dict[str, Any]:
+    """The context of every page but the procedure views, computed once per loaded runbook:
+    the site and the single file of one build share it."""
+    return loaded.once("site_context", lambda: _shared_context(loaded))
+
+
+def _shared_context(loaded: LoadedRunbook) -> dict[str, Any]:
+    rb = loaded.runbook
+    columns = comparison(rb)
     return {
         "rb": rb,
         "columns": columns,
@@ -118,22 +147,11 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         },
         "example": contract_example(loaded),
         "command_checks": EXCLUDED,
-        "scripts": scripts,
+        "scripts": scripts_gen.render_scripts(loaded),
         "playbooks": render_playbooks(loaded),
         "where": where,
-        "vocabulary": vocabulary(),
+        "vocabulary": _vocabulary(loaded),
         "derived": _derived(loaded),
-        "views": {
-            pid: procedure_view(
-                rb,
-                pid,
-                lines.get(pid, {}),
-                verification,
-                loaded.digest,
-                scripts_gen.variables.config_variables(loaded, pid),
-            )
-            for pid in rb.procedures
-        },
         "href": channel_href,
         "calls": who_to_call(rb),
         "call": first_call(rb),
@@ -144,6 +162,23 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "alert_rules": alerts(rb),
         "alert_routes": routes(rb),
     }
+
+
+def _vocabulary(loaded: LoadedRunbook) -> list[Phrase]:
+    """The scenario step phrases, kept in ``.runbook/cache/`` for one version of the tool:
+    reading them imports the step modules and pytest-bdd, a fifth of a build's time."""
+    from dataclasses import asdict
+
+    from runbook.cache import CACHE_DIR, ResultCache, tool_fingerprint
+
+    cache = ResultCache(loaded.path.parent / CACHE_DIR, "vocabulary")
+    key = tool_fingerprint()
+    found = cache.get(key)
+    if not isinstance(found, list):
+        found = [asdict(phrase) for phrase in vocabulary()]
+        cache.put(key, found)
+    cache.save()
+    return [Phrase(**phrase) for phrase in found]
 
 
 def _derived(loaded: LoadedRunbook) -> dict[str, list[str]]:
@@ -197,21 +232,24 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
     """(page path, template, extra context) for every page, in reading order."""
     yield "index.md", "overview.md.j2", {}
     rb = ctx["rb"]
+    if mode == "site" and len(rb.procedures) > NAV_PROCEDURES:
+        by_env: dict[str, list[str]] = {env_id: [] for env_id in rb.environments}
+        for pid, procedure in rb.procedures.items():
+            by_env[procedure.environment].append(pid)
+        for env_id, env in rb.environments.items():
+            extra = {"env_id": env_id, "environment": env, "procedure_ids": by_env[env_id]}
+            yield f"environments/{env_id}.md", "environment.md.j2", extra
+    confirmations = {c.procedure_id: c.confirmations for c in ctx["columns"]}
     for pid, view in ctx["views"].items():
-        yield (
-            f"procedures/{pid}.md",
-            "procedure.md.j2",
-            {
-                "pid": pid,
-                "view": view,
-                "confirmations": next(
-                    c.confirmations for c in ctx["columns"] if c.procedure_id == pid
-                ),
-                "card": ctx["cards"][pid],
-                "recovery": ctx["recoveries"][pid],
-                "places": procedure_places(rb, pid) if rb.procedures[pid].playbook else [],
-            },
-        )
+        extra = {
+            "pid": pid,
+            "view": view,
+            "confirmations": confirmations[pid],
+            "card": ctx["cards"][pid],
+            "recovery": ctx["recoveries"][pid],
+            "places": procedure_places(rb, pid) if rb.procedures[pid].playbook else [],
+        }
+        yield f"procedures/{pid}.md", "procedure.md.j2", extra
     for eid, env in rb.environments.items():
         if env.is_fleet:
             yield f"fleets/{eid}.md", "fleet/environment.md.j2", {"fleet": fleet_view(rb, eid)}
@@ -324,12 +362,21 @@ def nav_title(markdown: str) -> str:
 
 
 def nav(site_pages: dict[str, str]) -> list[Any]:
-    """The mkdocs navigation: top-level pages as entries, folders as titled sections."""
+    """The mkdocs navigation: top-level pages as entries, folders as titled sections.
+
+    It stays small however many procedures there are: the script listings are left out
+    (``OFF_NAV``), and so are the procedures when there are environment pages to list them.
+    """
     entries: list[Any] = []
     sections: dict[str, list[dict[str, str]]] = {}
+    by_environment = any(path.startswith("environments/") for path in site_pages)
     for path, text in site_pages.items():
         entry = {("Overview" if path == "index.md" else nav_title(text)): path}
         folder = Path(path).parts[0] if "/" in path else None
+        if folder in OFF_NAV or (folder == "procedures" and by_environment):
+            continue
+        if folder == "environments":
+            folder = "procedures"
         if folder is None:
             entries.append(entry)
             continue

@@ -86,6 +86,9 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         self.loaded: LoadedRunbook | None = None
         self.pages: dict[str, str] = {}
         self.page_uris: list[str] = []
+        #: The runbook as ``runbook build`` already loaded it: used instead of loading the
+        #: file again when it is the configured one (``mkdocs serve`` always loads).
+        self.handed_over: LoadedRunbook | None = None
 
     def runbook_path(self, config: MkDocsConfig) -> Path:
         """The runbook file: absolute, or relative to the directory of ``mkdocs.yml``.
@@ -103,7 +106,7 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         """Load the runbook, watch it, and set up what its pages need."""
         path = self.runbook_path(config)
         try:
-            self.loaded = load(path)
+            self.loaded = self._handed_over(path) or load(path)
         except RunbookError as exc:
             raise PluginError("\n".join(exc.lines())) from None
         config.watch.extend(str(f) for f in self.loaded.files)
@@ -119,6 +122,10 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         features = config.theme.setdefault("features", [])
         features.extend(f for f in FEATURES if f not in features)
         return config
+
+    def _handed_over(self, path: Path) -> LoadedRunbook | None:
+        handed = self.handed_over
+        return handed if handed is not None and handed.path == path.resolve() else None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Add the generated pages and the mermaid asset."""

@@ -23,11 +23,14 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+
+from runbook.cache import template_cache
 
 Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
@@ -232,10 +235,13 @@ def page_anchor(page: str) -> str:
     return "page-" + page.removesuffix(".md").replace("/", "-")
 
 
+@cache
 def environment(templates: Path = TEMPLATES) -> Environment:
     """The jinja2 environment of every markdown page: autoescape on, every value that is not
     already markup escaped for markdown by the ``finalize`` hook (:func:`md_text`), strict
-    undefined. The lint rules' pages use it too, with their own ``templates`` folder."""
+    undefined. The lint rules' pages use it too, with their own ``templates`` folder.
+
+    Built once per folder, so each template is compiled once however many outputs use it."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -244,6 +250,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_cache(),
     )
     env.filters.update(
         cell=cell,
