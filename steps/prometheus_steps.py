@@ -184,7 +184,7 @@ def alert_fires(
     prometheus.seen["pending"] = round(_epoch(alert["activeAt"]) - ended_wall, 1)
     url = alert["annotations"]["runbook_url"]
     assert url == expected.annotations["runbook_url"], url
-    assert url.endswith(f"/incidents/emergencies/#emergency-{emergency}"), url
+    assert url.endswith(f"/incidents/emergencies.html#emergency-{emergency}"), url
     assert {k: alert["labels"].get(k) for k in expected.labels} == expected.labels
     prometheus.watching = expected.name
     world.properties.append(("alert", {"name": expected.name, **prometheus.seen}))

@@ -130,11 +130,11 @@ def test_runbook_url_points_at_the_emergency_on_the_configured_site() -> None:
     by_name = {a.name: a for a in alerts(validated(alerting()))}
     assert (
         by_name["ErrorsCritical"].annotations["runbook_url"]
-        == "https://runbooks.example.com/demo/incidents/emergencies/#emergency-down"
+        == "https://runbooks.example.com/demo/incidents/emergencies.html#emergency-down"
     )
     assert (
         by_name["UpCritical"].annotations["runbook_url"]
-        == "https://runbooks.example.com/demo/operations/monitoring/"
+        == "https://runbooks.example.com/demo/operations/monitoring.html"
     )
 
 
@@ -371,7 +371,7 @@ def test_the_example_alerts_every_metric_and_routes_every_level() -> None:
     down = next(a for a in rules if a.name == "AvailabilityCritical")
     assert down.labels["severity"] == "P0" and down.labels["emergency"] == "application-down"
     assert down.annotations["runbook_url"].endswith(
-        "/incidents/emergencies/#emergency-application-down"
+        "/incidents/emergencies.html#emergency-application-down"
     )
     assert len(cases(loaded.runbook)) == 40
     assert copy.deepcopy(configuration(loaded.runbook))["receivers"][0]["name"] == "level-1-on-call"

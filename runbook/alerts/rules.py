@@ -21,8 +21,8 @@ from runbook.model import Direction, Metric, Runbook
 
 LEVELS = ("warning", "critical")
 DEFAULT_SEVERITY = "P2"
-EMERGENCIES_PAGE = "incidents/emergencies/"
-MONITORING_PAGE = "operations/monitoring/"
+EMERGENCIES_PAGE = "incidents/emergencies.html"
+MONITORING_PAGE = "operations/monitoring.html"
 
 
 @dataclass(frozen=True)
