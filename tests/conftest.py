@@ -26,23 +26,21 @@ def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
-#: The container suites running in the background (tests/container_runs.py), when selected.
+#: The container suites (tests/container_runs.py), started by the first container test.
 _BACKGROUND: list[Background] = []
+#: The projects whose container tests were selected.
+_SELECTED = pytest.StashKey[set[str]]()
 
 
 @pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they deselect
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start the selected container suites now and run their tests last, so that the rest
-    of the suite runs while the containers do their (mostly waiting) work."""
+    """Run the container tests last, all together: their suites run at once in the
+    background, and the first of their tests starts them with everything selected."""
     names: set[str] = set()
     for item in items:
         names |= MODULES.get(item.path.name, set())
-    if not names or config.option.collectonly:
-        return
     items.sort(key=lambda item: item.path.name in MODULES)  # stable: the others keep order
-    background = Background(names)
-    _BACKGROUND.append(background)
-    background.start()
+    config.stash[_SELECTED] = names
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -51,8 +49,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def containers() -> Background:
-    """The container suites started after collection."""
+def containers(request: pytest.FixtureRequest) -> Background:
+    """The container suites of the selected tests, running in the background."""
     if not _BACKGROUND:
-        pytest.fail("the container suites were not started (no container test was collected)")
+        background = Background(request.config.stash.get(_SELECTED, set()))
+        _BACKGROUND.append(background)
+        background.start()
     return _BACKGROUND[0]

@@ -1,18 +1,16 @@
-"""The container suites, started in the background as soon as the tests are collected.
+"""The container suites, run at once in the background, each on containers of its own.
 
-Proving the projects on their targets is most of the suite's time, and most of that time is
+Proving the projects on their targets is most of the suite's time, and much of that time is
 waiting: for a container, a health check, a probe, a pause between batches. So `conftest.py`
-starts them right after collection (when a container test was selected) and orders the
-container tests last; the other tests run meanwhile, and the container tests only wait for
-what has been running all along.
+runs the container tests last, and the first of them starts every selected suite here, in two
+lanes balanced by their usual times (this machine has two cores, and the probes of a deploy
+must not starve):
 
-Three lanes run at once, each on containers of its own:
-
-- the bundled example, from a wheel built from this checkout into a fresh venv, in a copy of
-  the project far from the checkout (`-m "not fleet"`);
-- the shop, then a project fresh from `runbook init` (after its `build` and `check`), from the
-  same wheel;
-- the example's fleet (`-m fleet`: five containers), from this venv, which has ansible-core.
+- the bundled example (`-m "not fleet"`), then a project fresh from `runbook init` (after its
+  `build` and `check`), both from a wheel built from this checkout into a fresh venv, each in
+  a copy far from the checkout;
+- the shop, from the same wheel, then the example's fleet (`-m fleet`: five containers), from
+  this venv, which has ansible-core.
 
 Each run's output goes to a log file; the figures (scenarios, probe counts, time) are printed
 by the tests that read them.
@@ -45,7 +43,7 @@ PROJECTS = {
 #: containers, so they run on their own lane.
 PYTEST_ARGS = {"example": ["-m", "not fleet"], "fleet": ["-m", "fleet", "-v"]}
 #: The lanes, run at once; the projects of a lane one after the other.
-LANES = (("example",), ("shop", "init"), ("fleet",))
+LANES = (("example", "init"), ("shop", "fleet"))
 #: Which test module needs which projects.
 MODULES = {
     "test_verify_projects.py": {"example", "shop", "init"},

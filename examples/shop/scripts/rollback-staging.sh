@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 645f6cc6e70239664f17bf605cc744915828539f13acab9edfc8c56528ff7667)
+# Source:     runbook.yaml (sha256 e8de8d1a2a613f5e0e56f0952a9992951de05b0ea1d9576b6e3acdbfe1bc4115)
 # Procedure:  rollback-staging
 # Regenerate: runbook build
 # Help:       rollback-staging.sh --help
@@ -658,20 +658,20 @@ readlink "$CURRENT_LINK"
 '
 }
 _rb_step_4() {  # step: reload-app
-  _rb_run 4 reload-app 'Reload the workers without downtime' remote 60 0 2 rollback 0 \
+  _rb_run 4 reload-app 'Reload the workers without downtime' remote 120 1 5 rollback 0 \
     '' '' '' 0 '' 1 procedure \
     'want=$(basename "$(readlink -f "$CURRENT_LINK")")
 before=$(cat /run/shop/state 2>/dev/null || true)
 if sv status shop | grep -q '"'"'^run: '"'"'; then sv hup shop; else sv up shop; fi
 state=$before
-for _ in $(seq 1 90); do
+for _ in $(seq 1 180); do
   state=$(cat /run/shop/state 2>/dev/null || true)
   [ "$state" = "$before" ] || break
   sleep 0.5
 done
 echo "shop: ${state:-no state}"
 case $state in
-  "$before") echo "no reload report after 45 s"; exit 1 ;;
+  "$before") echo "no reload report after 90 s"; exit 1 ;;
   *" serving $want") ;;
   *) exit 1 ;;
 esac

@@ -17,7 +17,7 @@ const path = require('node:path');
 const CURRENT = process.env.SHOP_CURRENT || '/opt/shop/current';
 const WORKERS = Math.max(1, Number(process.env.SHOP_WORKERS || 2));
 const STATE = process.env.SHOP_STATE || '/run/shop/state';
-const READY_MS = 20000; // a new worker must listen within this
+const READY_MS = 45000; // a new worker must listen within this (generous: a busy host)
 const RETIRE_MS = 30000; // an old worker is killed if it has not finished by then
 
 let generation = 0;
