@@ -102,6 +102,11 @@ def build_site(
     config = load_config(config_file, runbook, site_dir=str(site_dir), site_url=site_url)
     with _mkdocs_errors(config_file):
         build(config)
+    return count_pages(site_dir)
+
+
+def count_pages(site_dir: Path) -> int:
+    """The HTML pages of a built site: not the 404 page, not redirects from former URLs."""
     return sum(
         1 for page in site_dir.rglob("*.html") if page.name != "404.html" and not _moved(page)
     )
