@@ -114,7 +114,7 @@ def count_pages(site_dir: Path) -> int:
 
 def _moved(page: Path) -> bool:
     """A redirect from a former directory URL (``a/b/index.html`` beside ``a/b.html``)."""
-    return page.name == "index.html" and page.parent.with_suffix(".html").is_file()
+    return page.name == "index.html" and (page.parent.parent / f"{page.parent.name}.html").is_file()
 
 
 def serve(config_file: Path, runbook: Path | None, port: int) -> None:
