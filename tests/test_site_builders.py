@@ -40,7 +40,6 @@ __all__ = ["browser"]  # the browser fixture, shared with tests/test_browser_sit
 
 BUILDERS = ("mkdocs", "techdocs", "zensical")
 TECHDOCS_VENV = ROOT / ".venv-techdocs"
-TECHDOCS_PACKAGE = "mkdocs-techdocs-core>=1.7,<2"
 TECHDOCS_CONFIG = """site_name: runbook on TechDocs
 site_url: {site_url}
 docs_dir: {docs}
@@ -75,7 +74,7 @@ def _techdocs_python() -> Path:
     if not stamp.is_file():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(TECHDOCS_VENV)], check=True)
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "-e", str(ROOT), TECHDOCS_PACKAGE], check=True, timeout=600)
+        subprocess.run([*pip, "-e", f"{ROOT}[techdocs]"], check=True, timeout=600)
         stamp.touch()
     return python
 
