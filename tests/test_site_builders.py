@@ -128,7 +128,7 @@ def built(
         seconds = time.perf_counter() - start
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         with capture.global_and_fixture_disabled():  # shown in the CI output
-            print(f"\n{builder}: {count} pages built in {seconds:.2f} s")
+            print(f"\n{builder}: {count} pages built in {seconds:.2f} s", flush=True)
         yield Built(builder, site, served, seconds, count)
 
 
