@@ -27,6 +27,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.fleet import render_playbooks
 from runbook.loader import LoadedRunbook
 from runbook.schema import json_schema
+from runbook.site import BUILDERS
 from runbook.site.pages import single_file
 from runbook.site.render import code, md_text
 
@@ -84,6 +85,7 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     site_dir: Path | None = None
+    docs_dir: Path | None = None
     pages: int = 0
     seconds: float = 0.0
 
@@ -115,16 +117,25 @@ def build(
     loaded: LoadedRunbook,
     site_dir: Path | None = None,
     config_file: Path | None = None,
+    builder: str = "mkdocs",
+    docs_dir: Path | None = None,
 ) -> BuildResult:
-    """Render every output; build the site into ``site_dir`` unless it is None. All or nothing."""
+    """Render every output; build the site into ``site_dir`` unless it is None. All or nothing.
+
+    With ``docs_dir``, the site's pages and a matching configuration are written there too,
+    for any markdown site builder (:func:`runbook.site.export.export_docs`).
+    """
     start = time.perf_counter()
     root = loaded.path.parent
+    config_file = config_file or root / "mkdocs.yml"
     outputs = render_outputs(loaded)
     result = BuildResult()
     staged: Path | None = None
     try:
         if site_dir is not None:
-            staged = _build_site(loaded, site_dir, config_file or root / "mkdocs.yml", result)
+            staged = _build_site(loaded, site_dir, config_file, result, builder)
+        if docs_dir is not None:
+            _export(loaded, docs_dir, config_file, result)
         write_outputs(outputs, root, result)
         if site_dir is not None and staged is not None:
             _swap(staged, site_dir)
@@ -146,19 +157,33 @@ def _cannot_write(exc: OSError) -> RunbookError:
     return RunbookError(Problem(f"cannot write {os.path.relpath(name)}: {exc.strerror or exc}"))
 
 
+def _export(loaded: LoadedRunbook, docs_dir: Path, config_file: Path, result: BuildResult) -> None:
+    from runbook.site.export import export_docs
+
+    (loaded.path.parent / RUNBOOK_MD).parent.mkdir(parents=True, exist_ok=True)
+    result.pages = export_docs(config_file, loaded.path, docs_dir, loaded=loaded)
+    result.docs_dir = docs_dir
+
+
 def _build_site(
-    loaded: LoadedRunbook, site_dir: Path, config_file: Path, result: BuildResult
+    loaded: LoadedRunbook, site_dir: Path, config_file: Path, result: BuildResult, builder: str
 ) -> Path:
     """Build the site into a fresh directory beside ``site_dir``; return it."""
+    from runbook.site.export import build_with_zensical
     from runbook.site.mkdocs_build import build_site
 
+    if builder not in BUILDERS:
+        raise RunbookError(Problem(f"unknown site builder {builder!r}", hint=", ".join(BUILDERS)))
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     # mkdocs needs its docs_dir to exist; the single file is written there anyway.
     (loaded.path.parent / RUNBOOK_MD).parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     try:
-        result.pages = build_site(config_file, staged, loaded.path, loaded=loaded)
+        if builder == "zensical":
+            result.pages = build_with_zensical(config_file, staged, loaded.path, loaded=loaded)
+        else:
+            result.pages = build_site(config_file, staged, loaded.path, loaded=loaded)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

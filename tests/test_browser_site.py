@@ -13,6 +13,7 @@ import functools
 import http.server
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,20 +53,28 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(site: Path) -> Iterator[str]:
+    """Serve the folder ``site`` (built or not yet) on 127.0.0.1; yield its address."""
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The example's site, built once: its served address and its address on disk."""
     site = tmp_path_factory.mktemp("browser") / "site"
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    served = f"http://127.0.0.1:{server.server_address[1]}/"
-    # served where it is built for: the theme's instant navigation follows the sitemap's links
-    build_site(ROOT / "mkdocs.yml", site, ROOT / "runbook.yaml", site_url=served)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"served": served, "disk": site.as_uri() + "/"}
-    server.shutdown()
-    server.server_close()
+    with serving(site) as served:
+        # served where it is built for: the theme's instant navigation follows the sitemap's links
+        build_site(ROOT / "mkdocs.yml", site, ROOT / "runbook.yaml", site_url=served)
+        yield {"served": served, "disk": site.as_uri() + "/"}
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,21 @@ def test_init_writes_every_file(built: Path) -> None:
     assert not (built / "pytest.ini").exists()  # verify brings its own pytest configuration
 
 
+@pytest.mark.parametrize("root", [None, REPO], ids=["scaffold", "example"])
+def test_backstage_publishes_the_site_of_the_folder(built: Path, root: Path | None) -> None:
+    """TechDocs' ``dir:.`` builds the mkdocs.yml beside catalog-info.yaml: the runbook site."""
+    folder = root or built
+    entity = yaml.safe_load((folder / "catalog-info.yaml").read_text(encoding="utf-8"))
+    assert entity["kind"] == "Component"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entity["metadata"]["name"])
+    ref = entity["metadata"]["annotations"]["backstage.io/techdocs-ref"]
+    assert ref == "dir:."
+    config = (folder / ref.removeprefix("dir:") / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "  - runbook" in config
+    if root is None:
+        assert entity["metadata"]["name"] == "payments-api"
+
+
 def test_the_new_runbook_validates_and_lints_clean(built: Path) -> None:
     loaded = load(built / "runbook.yaml")
     rb = loaded.runbook

@@ -102,3 +102,45 @@ def test_steps_after_the_point_of_no_return_roll_back() -> None:
     assert not any(s.after_point for s in steps[: point + 1])
     assert all(s.after_point for s in steps[point + 1 :])
     assert [s.number for s in steps] == list(range(1, len(steps) + 1))
+
+
+HOST_WITH_OTHER_OPTIONS = """site_name: host
+theme:
+  name: material
+plugins:
+  - runbook
+  - search
+markdown_extensions:
+  - pymdownx.extra
+  - pymdownx.highlight:
+      linenums: true
+validation:
+  anchors: warn
+"""
+
+
+def test_a_host_config_with_other_options_builds_strict_without_the_single_file(
+    tmp_path: Path,
+) -> None:
+    """What techdocs-core does to a config: highlight without anchor_linenums, superfences
+    brought by pymdownx.extra, web fonts on, and the single file in docs/ with repo links."""
+    shutil.copy(ROOT / "runbook.yaml", tmp_path / "runbook.yaml")
+    (tmp_path / "mkdocs.yml").write_text(HOST_WITH_OTHER_OPTIONS, encoding="utf-8")
+    single = tmp_path / "docs" / "ops" / "DEPLOYMENT-RUNBOOK.md"
+    single.parent.mkdir(parents=True)
+    single.write_text("[line](../../scripts/deploy-staging.sh#L1)\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    assert not (site / "ops").exists()
+    script = (site / "scripts/deploy-production.sh.html").read_text(encoding="utf-8")
+    assert 'id="__codelineno-0-1"' in script  # the anchors procedure pages link to
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<pre class="mermaid"><code>' in index  # one superfences, with the mermaid fence
+    assert "fonts.googleapis.com" not in index

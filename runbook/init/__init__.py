@@ -5,7 +5,8 @@ procedures, checklists, severities, contacts, escalation) with its own staging t
 static site that Debian's nginx serves straight from the release `current` points at, whose
 health endpoint names the running version, and a data directory backed up with tar. Beside
 it: the mkdocs site that publishes the runbook, one scenario and one step definition of the
-team's own, a `.gitignore`, a pre-commit hook and a CI workflow that checks and verifies.
+team's own, a `.gitignore`, a pre-commit hook, a CI workflow that checks and verifies, and a
+Backstage `catalog-info.yaml` whose TechDocs annotation publishes the site there.
 
 The templates live in ``templates/`` beside this module; ``FILES`` maps each output path to
 its template (templates have flat names so they ship as package data, dot-directories
@@ -36,6 +37,7 @@ FILES: dict[str, str] = {
     "steps/service.py": "steps.py.j2",
     ".pre-commit-config.yaml": "pre-commit-config.yaml.j2",
     ".github/workflows/runbook.yml": "github-workflow.yml.j2",
+    "catalog-info.yaml": "catalog-info.yaml.j2",
 }
 DEFAULT_NAME = "my-service"
 #: The SSH user of both environments, who owns the deploy path on the target.

@@ -9,6 +9,7 @@ import click
 
 from runbook.arguments import file_argument
 from runbook.console import ok, say
+from runbook.site import BUILDERS
 
 CONFIG_HELP = "mkdocs configuration (default: mkdocs.yml beside FILE)."
 
@@ -27,9 +28,31 @@ def _config(file: Path, config: Path | None) -> Path:
 )
 @click.option("--no-site", is_flag=True, help="Write the generated files only; skip the site.")
 @click.option(
+    "--docs-only",
+    "docs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Instead of the site, write its markdown pages and a matching mkdocs.yml into this "
+    "folder, for any markdown site builder.",
+)
+@click.option(
+    "--builder",
+    type=click.Choice(BUILDERS),
+    default="mkdocs",
+    show_default=True,
+    help="Site builder: mkdocs (mkdocs-material) or zensical (needs the package zensical).",
+)
+@click.option(
     "--config", "config", type=click.Path(dir_okay=False, path_type=Path), help=CONFIG_HELP
 )
-def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None) -> None:
+def build(
+    file: Path,
+    site_dir: Path | None,
+    no_site: bool,
+    docs_dir: Path | None,
+    builder: str,
+    config: Path | None,
+) -> None:
     """Render the site, single-file runbook, scripts and schema from FILE.
 
     FILE defaults to runbook.yaml. An invalid runbook, or a site that fails to build,
@@ -38,10 +61,14 @@ def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None)
     from runbook.build import build as run_build
     from runbook.loader import load
 
+    if docs_dir is not None and (no_site or site_dir is not None or builder != "mkdocs"):
+        raise click.UsageError(
+            "--docs-only writes no site: it takes no --site-dir, --no-site or --builder"
+        )
     loaded = load(file)
     root = loaded.path.parent
-    target = None if no_site else (site_dir or root / "site")
-    result = run_build(loaded, target, _config(file, config))
+    target = None if no_site or docs_dir is not None else (site_dir or root / "site")
+    result = run_build(loaded, target, _config(file, config), builder, docs_dir)
     for path in result.written:
         ok(f"wrote {os.path.relpath(path)}")
     if result.unchanged:
@@ -51,6 +78,10 @@ def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None)
         where = os.path.relpath(result.site_dir)
         ok(f"site: {result.pages} pages in {where}/ ({result.seconds:.1f} s)")
         say(f"open {index}  (or `runbook serve {file}` for live reload)")
+    elif result.docs_dir is not None:
+        where = os.path.relpath(result.docs_dir)
+        ok(f"site sources: {result.pages} pages in {where}/docs/, config {where}/mkdocs.yml")
+        say(f"build them with `mkdocs build -f {where}/mkdocs.yml` or `zensical build -f ...`")
     else:
         say(f"done in {result.seconds:.1f} s")
 

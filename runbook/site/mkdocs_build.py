@@ -117,6 +117,11 @@ def build_site(
     )
     with _mkdocs_errors(config_file):
         build(config)
+    return count_pages(site_dir)
+
+
+def count_pages(site_dir: Path) -> int:
+    """The HTML pages of a built site: not the 404 page, not redirects from former URLs."""
     return sum(
         1 for page in site_dir.rglob("*.html") if page.name != "404.html" and not _moved(page)
     )
@@ -124,7 +129,7 @@ def build_site(
 
 def _moved(page: Path) -> bool:
     """A redirect from a former directory URL (``a/b/index.html`` beside ``a/b.html``)."""
-    return page.name == "index.html" and page.parent.with_suffix(".html").is_file()
+    return page.name == "index.html" and (page.parent.parent / f"{page.parent.name}.html").is_file()
 
 
 def serve(config_file: Path, runbook: Path | None, port: int) -> None:

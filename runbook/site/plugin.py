@@ -3,7 +3,10 @@
 ``on_config`` loads the runbook (an invalid one stops the build with the same located lines
 as ``runbook validate``), watches its YAML files for ``mkdocs serve``, sets the navigation when
 ``mkdocs.yml`` has none, adds the markdown extensions the pages use when they are missing,
-and the local copy of mermaid, so a site needs nothing but ``plugins: [search, runbook]``.
+and the local copy of mermaid, so a site needs nothing but ``plugins: [search, runbook]``. It
+runs after the other plugins' ``on_config``: under ``plugins: [techdocs-core, runbook]``
+(Backstage TechDocs) it sets the options its pages need over those techdocs-core chose, turns
+the theme's web fonts off and leaves the single-file runbook out of the site.
 ``on_files`` adds every page of :func:`runbook.site.pages.pages` as a generated file.
 
 The site must work wherever it is opened, at 3 a.m. on any machine: served, or straight from
@@ -33,6 +36,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from runbook.build import RUNBOOK_MD
 from runbook.errors import RunbookError
 from runbook.history.runs import HISTORY_FILE
 from runbook.loader import LoadedRunbook, load
@@ -64,6 +68,7 @@ EXTENSIONS: dict[str, dict[str, Any]] = {
     "pymdownx.tasklist": {"custom_checkbox": True},
     "pymdownx.superfences": {},
 }
+SUPERFENCES = "pymdownx.superfences"
 
 
 def _mermaid_fence() -> dict[str, Any]:
@@ -77,6 +82,10 @@ class RunbookPluginConfig(base.Config):  # type: ignore[no-untyped-call]
 
     #: The runbook file, relative to ``mkdocs.yml``.
     runbook = c.Type(str, default="runbook.yaml")
+    #: Whether the theme may load its web fonts from Google Fonts. Off by default, whatever the
+    #: theme says (TechDocs' configuration leaves them on): the runbook must open complete on a
+    #: machine cut off from the internet, and nothing it loads may leave the site's host.
+    fonts = c.Type(bool, default=False)
 
 
 class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped-call]
@@ -102,6 +111,7 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         base_dir = Path(config.config_file_path or ".").resolve().parent
         return base_dir / self.config.runbook
 
+    @event_priority(-50)  # after plugins that set extensions of their own (techdocs-core)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Load the runbook, watch it, and set up what its pages need."""
         path = self.runbook_path(config)
@@ -119,6 +129,8 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         _add_extensions(config)
         _add_assets(config)
         config.use_directory_urls = False
+        if not self.config.fonts:
+            config.theme["font"] = False
         features = config.theme.setdefault("features", [])
         features.extend(f for f in FEATURES if f not in features)
         return config
@@ -128,7 +140,18 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         return handed if handed is not None and handed.path == path.resolve() else None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        """Add the generated pages and the mermaid asset."""
+        """Add the generated pages and the mermaid asset; leave the single file out.
+
+        The single-file runbook is written into the docs folder for code hosts, with links
+        into the repository (``../../scripts/x.sh#L42``) that no site has; the site publishes
+        the same content as ``print.html``, so the file is never a page of the site, whatever
+        the host configuration excludes.
+        """
+        if self.loaded is not None:
+            single = (self.loaded.path.parent / RUNBOOK_MD).resolve()
+            for file in list(files):
+                if file.abs_src_path and Path(file.abs_src_path).resolve() == single:
+                    files.remove(file)
         for path, markdown in self.pages.items():
             existing = files.get_file_from_path(path)
             if existing is not None:
@@ -213,13 +236,23 @@ def _add_assets(config: MkDocsConfig) -> None:
 
 
 def _add_extensions(config: MkDocsConfig) -> None:
-    """Add missing markdown extensions; a mermaid fence to superfences when it has none."""
+    """Add the markdown extensions the pages need, and the options they rely on.
+
+    A host configuration (TechDocs' ``techdocs-core`` among others) may already load an
+    extension with other options: the options in ``EXTENSIONS`` are set over them, the others
+    are kept. When ``pymdownx.extra`` is loaded it brings superfences itself, configured under
+    its own key; loading superfences a second time beside it would run it twice.
+    """
+    mdx = config.mdx_configs
+    extra = "pymdownx.extra" in config.markdown_extensions
     for name, options in EXTENSIONS.items():
+        if name == SUPERFENCES and extra and name not in config.markdown_extensions:
+            mdx.setdefault("pymdownx.extra", {}).setdefault(name, {}).update(options)
+            continue
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
-            config.mdx_configs[name] = dict(options)
-    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault(
-        "custom_fences", []
-    )
+        mdx.setdefault(name, {}).update(options)
+    superfences = mdx[SUPERFENCES] if SUPERFENCES in mdx else mdx["pymdownx.extra"][SUPERFENCES]
+    fences = superfences.setdefault("custom_fences", [])
     if not any(f.get("name") == "mermaid" for f in fences):
         fences.append(_mermaid_fence())
