@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from steps.runner import StepContext, expectation_problems, run_step
 from test_scripts_support import loaded_from
 from test_scripts_target import Target, runbook
 
 from runbook.model import Expect
+from runbook.scenarios.runner import StepContext, expectation_problems, run_step
 from runbook.site.pages import pages
 from scripts_gen import render_scripts, runtime_variables
 
