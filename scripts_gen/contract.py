@@ -54,3 +54,23 @@ LOG = (
     "machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next "
     "connection, at the latest when the run ends)."
 )
+
+STEP_SETTINGS: dict[str, str] = {
+    "number": "Its place: 1, 2, ... in the procedure; R1, R2, ... in the automatic rollback.",
+    "id": "The step's id in the runbook.",
+    "title": "The step's title.",
+    "phase": "`rollback` in the automatic rollback's blocks (else not written).",
+    "runs_on": "`local` (the deploying machine) or `remote` (the target, over ssh).",
+    "reaches_target": "1 when the step reaches the target: the run connects first and takes "
+    "the deploy lock.",
+    "timeout": "Seconds one try may take.",
+    "retries": "Tries after the first.",
+    "retry_delay": "Seconds between tries.",
+    "on_failure": "`abort`, `rollback` or `continue`.",
+    "confirm": "The question the operator must answer `yes` to (only if the step asks).",
+    "expect_exit_code": "The exit code the command must return.",
+    "expect_output": "Text the output must contain (only if the step expects some).",
+    "expect_http_status": "The HTTP status the output must report (only if expected).",
+    "expect_file": "A file the step must leave (only if expected) ...",
+    "expect_min_bytes": "... of at least this many bytes.",
+}

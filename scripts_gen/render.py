@@ -185,6 +185,7 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         takeover_script=_static("remote_takeover.sh"),
         finish_script=_static("remote_finish.sh"),
         help=_help(loaded, procedure_id, script),
+        step_settings=contract.STEP_SETTINGS,
         has_confirmations=any(v.confirm for v in views + rollback),
         chooses_backup=rb.chooses_backup(procedure_id),
     )

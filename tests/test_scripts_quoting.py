@@ -163,7 +163,7 @@ def hostile_environment(monkeypatch: pytest.MonkeyPatch) -> tuple[jinja2.Environ
         real = quoting.FILTERS[filter_name]
 
         def check(value: object) -> Shell:
-            if not isinstance(value, Hostile):
+            if EVIL not in str(value):  # a hostile value, or text made with one
                 return real(value)
             with pytest.raises(ValueError):
                 real(value)
