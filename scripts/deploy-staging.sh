@@ -141,7 +141,7 @@ COMMAND
 _rb_step_12() {  # step: health-check
   _rb_run number=12 id=health-check title='Health check' \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
-    expect_exit_code=0 expect_output='"version": "'"${VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"version\": \"${VERSION}\"" <<'COMMAND'
 curl -fsS --max-time 5 "$HEALTH_URL"
 COMMAND
 }
@@ -202,7 +202,7 @@ COMMAND
 _rb_rollback_3() {  # rollback step: health-check-previous
   _rb_run number=R3 id=health-check-previous title='Health check of the previous release' phase=rollback \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='"version": "'"${PREVIOUS_VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"version\": \"${PREVIOUS_VERSION}\"" <<'COMMAND'
 curl -fsS --max-time 5 "$HEALTH_URL"
 COMMAND
 }

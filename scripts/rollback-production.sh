@@ -54,7 +54,7 @@ COMMAND
 _rb_step_2() {  # step: check-release-exists
   _rb_run number=2 id=check-release-exists title='Check the target release is on the host' \
     runs_on=remote reaches_target=1 timeout=10 retries=0 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='release '"${VERSION}"' present' <<'COMMAND'
+    expect_exit_code=0 expect_output="release ${VERSION} present" <<'COMMAND'
 test -f "$RELEASE_DIR/app.py" && echo "release $VERSION present"
 COMMAND
 }
@@ -69,7 +69,7 @@ COMMAND
 _rb_step_4() {  # step: confirm-rollback
   _rb_run number=4 id=confirm-rollback title='Confirm the rollback' \
     runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
-    confirm='THIS WILL ROLL BACK PRODUCTION to '"${VERSION}"'. Are you SURE?' \
+    confirm="THIS WILL ROLL BACK PRODUCTION to ${VERSION}. Are you SURE?" \
     expect_exit_code=0 <<'COMMAND'
 COMMAND
 }
@@ -88,7 +88,7 @@ COMMAND
 _rb_step_6() {  # step: confirm-proceed
   _rb_run number=6 id=confirm-proceed title='Confirm the rollback plan' \
     runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
-    confirm='Proceed with rollback to '"${VERSION}"' (database backup '"'"''"${BACKUP_FILE}"''"'"')?' \
+    confirm="Proceed with rollback to ${VERSION} (database backup '${BACKUP_FILE}')?" \
     expect_exit_code=0 <<'COMMAND'
 COMMAND
 }
@@ -104,7 +104,7 @@ COMMAND
 _rb_step_8() {  # step: restore-database
   _rb_run number=8 id=restore-database title='Restore the database from the chosen backup' \
     runs_on=remote reaches_target=1 timeout=1800 retries=0 retry_delay=2 on_failure=abort \
-    confirm='Restore the database from '"'"''"${BACKUP_FILE}"''"'"'? Rows written since then are lost.' \
+    confirm="Restore the database from '${BACKUP_FILE}'? Rows written since then are lost." \
     expect_exit_code=0 <<'COMMAND'
 if [ -z "$BACKUP_FILE" ]; then echo "database restore skipped"; exit 0; fi
 test -f "$BACKUP_FILE"
@@ -123,7 +123,7 @@ COMMAND
 _rb_step_10() {  # step: health-check
   _rb_run number=10 id=health-check title='Health check' \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
-    expect_exit_code=0 expect_output='"version": "'"${VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"version\": \"${VERSION}\"" <<'COMMAND'
 curl -fsS --max-time 5 "$HEALTH_URL"
 COMMAND
 }

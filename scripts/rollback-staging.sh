@@ -47,7 +47,7 @@ COMMAND
 _rb_step_2() {  # step: check-release-exists
   _rb_run number=2 id=check-release-exists title='Check the target release is on the host' \
     runs_on=remote reaches_target=1 timeout=10 retries=0 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='release '"${VERSION}"' present' <<'COMMAND'
+    expect_exit_code=0 expect_output="release ${VERSION} present" <<'COMMAND'
 test -f "$RELEASE_DIR/app.py" && echo "release $VERSION present"
 COMMAND
 }
@@ -71,7 +71,7 @@ COMMAND
 _rb_step_5() {  # step: health-check
   _rb_run number=5 id=health-check title='Health check' \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
-    expect_exit_code=0 expect_output='"version": "'"${VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"version\": \"${VERSION}\"" <<'COMMAND'
 curl -fsS --max-time 5 "$HEALTH_URL"
 COMMAND
 }

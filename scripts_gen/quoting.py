@@ -1,8 +1,8 @@
 """Shell quoting: the one way a value from the YAML reaches a generated script.
 
 Every value is either a single-quoted literal (``shlex.quote``) or, where the reader may write
-runtime variables such as ``$VERSION``, literal pieces quoted the same way and joined with
-double-quoted references to the documented runtime variables only. Nothing else expands.
+runtime variables such as ``$VERSION``, a double-quoted word in which only the references to
+the documented runtime variables are left to expand. Nothing else expands.
 
 The template filters of the script environment are here, and each returns a :class:`Shell`:
 the quoting filters (``q``, ``heredoc``) and the typed filters (``integer``, ``id``, ``name``,
@@ -20,6 +20,8 @@ from runbook.model.runtime import RUNTIME_VARIABLES
 
 _NAMES = "|".join(sorted(RUNTIME_VARIABLES, key=len, reverse=True))
 _REFERENCE = re.compile(r"\$(?:\{(" + _NAMES + r")\}|(" + _NAMES + r")(?![A-Za-z0-9_]))")
+#: What bash still reads specially inside double quotes (history expansion is off in scripts).
+_IN_DOUBLE_QUOTES = re.compile(r'[$`"\\]')
 _SHELL_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 #: A derived variable's template: ``${NAME}`` references and characters literal in "...".
 _TEMPLATE_PART = re.compile(r"\$\{([A-Z_]+)\}|(.)", re.S)
@@ -38,25 +40,25 @@ class Shell(str):
 def q(value: object, variables: bool = False) -> Shell:
     """Quote a value as one shell word: the template filter every YAML value goes through.
 
-    By default the word expands to exactly the value's text. With ``variables=True`` (for
-    texts the reader may write runtime variables in: questions, expected output, endpoint
-    bodies, file paths), references to the documented runtime variables expand and nothing
-    else does: ``'tag $VERSION exists'`` becomes ``'tag '"${VERSION}"' exists'``, where the
-    literal parts are ``shlex.quote``d and ``$(...)`` or backticks stay plain text.
+    By default the word expands to exactly the value's text (``shlex.quote``). With
+    ``variables=True`` (for texts the reader may write runtime variables in: questions,
+    expected output, endpoint bodies, file paths), references to the documented runtime
+    variables expand and nothing else does: ``tag $VERSION exists`` becomes
+    ``"tag ${VERSION} exists"``, where every other ``$``, backquote, backslash and double
+    quote is escaped, so ``$(...)`` or backquotes stay plain text. A text without such a
+    reference is quoted as by default.
     """
-    if not variables:
-        return Shell(shlex.quote(str(value)))
-    text = "" if value is None else str(value)
+    text = "" if value is None and variables else str(value)
+    if not variables or not _REFERENCE.search(text):
+        return Shell(shlex.quote(text))
     parts: list[str] = []
     last = 0
     for match in _REFERENCE.finditer(text):
-        if match.start() > last:
-            parts.append(shlex.quote(text[last : match.start()]))
-        parts.append('"${' + (match.group(1) or match.group(2)) + '}"')
+        parts.append(_IN_DOUBLE_QUOTES.sub(r"\\\g<0>", text[last : match.start()]))
+        parts.append("${" + (match.group(1) or match.group(2)) + "}")
         last = match.end()
-    if last < len(text) or not parts:
-        parts.append(shlex.quote(text[last:]))
-    return Shell("".join(parts))
+    parts.append(_IN_DOUBLE_QUOTES.sub(r"\\\g<0>", text[last:]))
+    return Shell('"' + "".join(parts) + '"')
 
 
 def heredoc(command: object) -> Shell:

@@ -55,6 +55,21 @@ def test_filtered_values_are_written() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("tag $VERSION exists", '"tag ${VERSION} exists"'),
+        ("Restore '$BACKUP_FILE'?", "\"Restore '${BACKUP_FILE}'?\""),
+        ('"v": "${VERSION}" $(id) `id` \\', '"\\"v\\": \\"${VERSION}\\" \\$(id) \\`id\\` \\\\"'),
+        ("no variable, it's plain", "'no variable, it'\"'\"'s plain'"),
+    ],
+)
+def test_a_text_with_runtime_variables_reads_as_one_double_quoted_word(
+    text: str, word: str
+) -> None:
+    assert quoting.q(text, variables=True) == word
+
+
+@pytest.mark.parametrize(
     ("filter_name", "value"),
     [
         ("integer", "x[$(touch pwned)]"),

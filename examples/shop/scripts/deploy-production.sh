@@ -70,7 +70,7 @@ COMMAND
 _rb_step_3() {  # step: check-tag
   _rb_run number=3 id=check-tag title='Verify the release tag exists' \
     runs_on=local reaches_target=0 timeout=10 retries=0 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='tag '"${VERSION}"' exists' <<'COMMAND'
+    expect_exit_code=0 expect_output="tag ${VERSION} exists" <<'COMMAND'
 printf '%s\n' "$VERSION" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$'
 git rev-parse -q --verify "refs/tags/$VERSION" >/dev/null
 if [ "$(git rev-parse HEAD)" != "$(git rev-parse "$VERSION^{commit}")" ]; then
@@ -83,7 +83,7 @@ COMMAND
 _rb_step_4() {  # step: confirm-production
   _rb_run number=4 id=confirm-production title='Confirm the production deployment' \
     runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
-    confirm='Are you sure you want to deploy '"${VERSION}"' to PRODUCTION?' \
+    confirm="Are you sure you want to deploy ${VERSION} to PRODUCTION?" \
     expect_exit_code=0 <<'COMMAND'
 COMMAND
 }
@@ -143,7 +143,7 @@ COMMAND
 _rb_step_10() {  # step: confirm-deploy
   _rb_run number=10 id=confirm-deploy title='Confirm before changing production' \
     runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
-    confirm='Proceed with deployment of '"${VERSION}"' to PRODUCTION?' \
+    confirm="Proceed with deployment of ${VERSION} to PRODUCTION?" \
     expect_exit_code=0 <<'COMMAND'
 COMMAND
 }
@@ -204,7 +204,7 @@ COMMAND
 _rb_step_16() {  # step: health-check
   _rb_run number=16 id=health-check title='Health check' \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
-    expect_exit_code=0 expect_output='"healthy": true, "release": "'"${VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"healthy\": true, \"release\": \"${VERSION}\"" <<'COMMAND'
 curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"
 COMMAND
 }
@@ -278,7 +278,7 @@ COMMAND
 _rb_rollback_3() {  # rollback step: health-check-previous
   _rb_run number=R3 id=health-check-previous title='Health check of the previous release' phase=rollback \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='"healthy": true, "release": "'"${PREVIOUS_VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"healthy\": true, \"release\": \"${PREVIOUS_VERSION}\"" <<'COMMAND'
 curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"
 COMMAND
 }

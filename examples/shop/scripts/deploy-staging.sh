@@ -171,7 +171,7 @@ COMMAND
 _rb_step_13() {  # step: health-check
   _rb_run number=13 id=health-check title='Health check' \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
-    expect_exit_code=0 expect_output='"healthy": true, "release": "'"${VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"healthy\": true, \"release\": \"${VERSION}\"" <<'COMMAND'
 curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"
 COMMAND
 }
@@ -245,7 +245,7 @@ COMMAND
 _rb_rollback_3() {  # rollback step: health-check-previous
   _rb_run number=R3 id=health-check-previous title='Health check of the previous release' phase=rollback \
     runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=abort \
-    expect_exit_code=0 expect_output='"healthy": true, "release": "'"${PREVIOUS_VERSION}"'"' <<'COMMAND'
+    expect_exit_code=0 expect_output="\"healthy\": true, \"release\": \"${PREVIOUS_VERSION}\"" <<'COMMAND'
 curl -sS --fail-with-body --max-time 5 "$HEALTH_URL"
 COMMAND
 }
