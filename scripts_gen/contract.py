@@ -55,6 +55,15 @@ LOG = (
     "connection, at the latest when the run ends)."
 )
 
+READING = (
+    "A script starts with its procedure: `_rb_steps` lists the stages and steps in the order "
+    "they run, then comes one block per step, `_rb_run` with the step's settings by name and "
+    "its command exactly as the runbook writes it, in a quoted here-document between "
+    "`<<'COMMAND'` and the line `COMMAND` (in which nothing expands on the deploying "
+    "machine). The automatic rollback's blocks follow, then the values from the runbook, "
+    "then the library that runs the blocks. Nothing runs before the last line."
+)
+
 STEP_SETTINGS: dict[str, str] = {
     "number": "Its place: 1, 2, ... in the procedure; R1, R2, ... in the automatic rollback.",
     "id": "The step's id in the runbook.",

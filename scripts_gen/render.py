@@ -31,7 +31,9 @@ _USES_TARGET = re.compile(
     r"(^|[\s;&|(`])(remote|upload|check_endpoints|ssh|scp|sftp|rsync)(\s|$|[;&|)])"
 )
 _TEMPLATE_REFERENCE = re.compile(r"\$\{([A-Z_]+)\}")
-_STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
+_STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (rollback )?step: ([a-z0-9-]+)$")
+#: How ``script_line_map`` names a rollback step's block: ``rollback:<step id>``.
+ROLLBACK_KEY = "rollback:"
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
 
 
 def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
-    """Where each step of each procedure runs in its script (1-based line of its function)."""
+    """Where each step of each procedure runs in its script (1-based line of its block), by
+    step id; the automatic rollback's blocks by ``rollback:<step id>``."""
     result: dict[str, dict[str, int]] = {}
     for pid, procedure in loaded.runbook.procedures.items():
         if not procedure.script:
@@ -210,6 +213,7 @@ def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
         for number, line in enumerate(render_script(loaded, pid).splitlines(), 1):
             match = _STEP_MARK.match(line)
             if match:
-                lines.setdefault(match.group(1), number)
+                key = (ROLLBACK_KEY if match.group(1) else "") + match.group(2)
+                lines.setdefault(key, number)
         result[pid] = lines
     return result

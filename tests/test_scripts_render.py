@@ -194,9 +194,12 @@ def test_line_map_points_at_each_step_function() -> None:
     line_map = script_line_map(LOADED)
     for pid, procedure in LOADED.runbook.procedures.items():
         lines = SCRIPTS[procedure.script].splitlines()
-        assert set(procedure.step_ids) | set(procedure.rollback_steps) == set(line_map[pid])
-        for step_id, number in line_map[pid].items():
-            assert lines[number - 1].endswith(f"step: {step_id}")
+        rollback = {f"rollback:{s}" for s in procedure.rollback_steps}
+        assert set(procedure.step_ids) | rollback == set(line_map[pid])
+        for key, number in line_map[pid].items():
+            step_id = key.removeprefix("rollback:")
+            mark = "rollback step" if key in rollback else "step"
+            assert lines[number - 1].endswith(f"  # {mark}: {step_id}")
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from runbook.model import runtime as runtime_contract
 from runbook.scenarios.vocabulary import vocabulary
 from runbook.site.comparison import ROWS, comparison
 from runbook.site.render import Mode, environment, page_anchor, render
-from runbook.site.views import procedure_view, where
+from runbook.site.views import procedure_view, script_blocks, where
 from runbook.site.workflow import workflow
 from runbook.verification import Verification, read
 from scripts_gen import contract
@@ -92,6 +92,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         "example": contract_example(loaded),
         "command_checks": EXCLUDED,
         "scripts": scripts,
+        "script_lines": lines,
         "where": where,
         "vocabulary": vocabulary(),
         "derived": _derived(loaded),
@@ -169,7 +170,9 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
-            extra = {"name": name, "text": text, "procedure_id": by_script.get(name)}
+            pid = by_script.get(name)
+            blocks = script_blocks(ctx["rb"], pid, ctx["script_lines"].get(pid, {})) if pid else []
+            extra = {"name": name, "text": text, "procedure_id": pid, "blocks": blocks}
             yield f"scripts/{name}.md", "script.md.j2", extra
 
 
