@@ -1,4 +1,5 @@
-"""Benchmark: how long loading takes, for the example and for the densest file allowed.
+"""Benchmark: how long loading takes, for the example and for the densest file allowed,
+with libyaml's parser (when PyYAML has it) and with PyYAML's own.
 
 Prints figures; asserts nothing. Run: python bench/loader.py [--repeat N]
 """
@@ -13,6 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
+from runbook import yamlsrc
 from runbook.errors import RunbookError
 from runbook.loader import load
 from runbook.yamlsrc import MAX_BYTES
@@ -52,9 +56,17 @@ def main() -> None:
             (f"example runbook.yaml ({example.stat().st_size:,} bytes)", lambda: load(example)),
             (f"densest file allowed ({dense.stat().st_size:,} bytes)", lambda: load(dense)),
         ]
-        for name, action in rows:
-            times = _time(action, args.repeat)
-            print(f"{name:55} median {statistics.median(times) * 1000:8.1f} ms  (n={len(times)})")
+        parsers = {"libyaml": getattr(yaml, "CSafeLoader", None), "python": yaml.SafeLoader}
+        for parser, loader in parsers.items():
+            if loader is None:
+                continue
+            yamlsrc._FAST_LOADER = loader
+            for name, action in rows:
+                times = _time(action, args.repeat)
+                label = f"{name}, {parser}"
+                print(
+                    f"{label:65} median {statistics.median(times) * 1000:8.1f} ms  (n={len(times)})"
+                )
 
 
 if __name__ == "__main__":

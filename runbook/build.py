@@ -1,8 +1,9 @@
 """`runbook build`: every generated file and the site, from one loaded runbook.
 
 :func:`render_outputs` is the single list of committed generated files (the single-file
-runbook, the scripts, the JSON Schema); `runbook check` compares it with the working tree to
-find drift, and :func:`build` writes it. Paths are relative to the directory of the runbook.
+runbook, the scripts, the JSON Schema, the alert rules and routing in ``monitoring/``);
+`runbook check` compares it with the working tree to find drift, and :func:`build` writes
+it. Paths are relative to the directory of the runbook.
 
 The build is all or nothing: the runbook is loaded (an invalid one raises before anything is
 written), the site is built into a temporary directory, and only then are files replaced
@@ -21,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import scripts_gen
+from runbook.alerts import render_monitoring
 from runbook.errors import Problem, RunbookError
+from runbook.fleet import render_playbooks
 from runbook.loader import LoadedRunbook
 from runbook.schema import json_schema
 from runbook.site.pages import single_file
@@ -68,7 +71,9 @@ def render_outputs(loaded: LoadedRunbook) -> dict[str, str]:
     outputs = {RUNBOOK_MD: single_file(loaded, header(loaded))}
     for name, text in scripts_gen.render_scripts(loaded).items():
         outputs[f"{SCRIPTS_DIR}/{name}"] = text
+    outputs.update(render_playbooks(loaded))
     outputs[SCHEMA_JSON] = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    outputs.update(render_monitoring(loaded))
     return outputs
 
 
@@ -153,7 +158,7 @@ def _build_site(
     (loaded.path.parent / RUNBOOK_MD).parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     try:
-        result.pages = build_site(config_file, staged, loaded.path)
+        result.pages = build_site(config_file, staged, loaded.path, loaded=loaded)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -4,6 +4,12 @@ Exit codes: 0 when everything is clean, 1 when a check found problems, 2 when th
 be used (invalid or unreadable runbook). ``--verify`` adds the container suite. The output is
 text on a terminal, ``--format json`` for tools and ``--format github`` for workflow
 annotations; the same ``CheckReport`` feeds all three.
+
+The check is incremental: what shellcheck and ``bash -n`` said about a text, and what the
+generated files of a runbook are (by hash, for one version of the tool), are kept in
+``.runbook/cache/`` beside the runbook (``runbook.cache``). An unchanged runbook is
+validated and linted again, its generated files compared by hash without being rendered,
+and no checker runs. ``--no-cache`` ignores the folder; deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from runbook.arguments import file_argument
 from runbook.errors import RunbookError
-from runbook.lint.outputs import Issue
-from runbook.lint.report import CheckReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lint rules and pydantic stay out of `runbook --help`
+    from runbook.cache import ResultCache
+    from runbook.lint.outputs import Issue
+    from runbook.lint.report import CheckReport
     from runbook.loader import LoadedRunbook
 
 FORMATS = ("text", "json", "github")
@@ -26,6 +34,7 @@ FORMATS = ("text", "json", "github")
 
 def _lint_issues(loaded: LoadedRunbook) -> list[Issue]:
     from runbook.lint import lint_loaded
+    from runbook.lint.outputs import Issue
 
     return [
         Issue(
@@ -53,19 +62,113 @@ def _verify_issues(loaded: LoadedRunbook, quiet_stdout: bool) -> list[Issue]:
     return verification_issues(loaded, record)
 
 
-def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -> CheckReport:
-    """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
-    from concurrent.futures import ThreadPoolExecutor
+def _monitoring(
+    loaded: LoadedRunbook, outputs: dict[str, str], report: CheckReport, cache: ResultCache
+) -> None:
+    """promtool and amtool on the rendered monitoring files; a missing tool is a note."""
+    from runbook.alerts.tools import check_monitoring
 
+    tools = check_monitoring(loaded.runbook, outputs, loaded.path.parent, cache)
+    report.issues += tools.issues
+    report.tools += tools.ran
+    report.notes += tools.notes
+
+
+def _history_issues(loaded: LoadedRunbook) -> list[Issue]:
+    """A performance target the recorded deployment history misses, at the target's line."""
+    from runbook.errors import Problem
+    from runbook.history.measures import verdicts
+    from runbook.history.runs import HISTORY_FILE, read_history
+
+    history = read_history(loaded.path.parent / HISTORY_FILE)
+    if history is None:
+        raise RunbookError(
+            Problem(f"no deployment history ({HISTORY_FILE})", hint="run `runbook history` first")
+        )
+    issues = []
+    for verdict in verdicts(loaded.runbook, history):
+        if verdict.met is False:
+            where = loaded.locate("performance", verdict.index)
+            issues.append(
+                Issue(
+                    "history",
+                    "missed-target",
+                    f"{verdict.target.title}: {verdict.text} misses {verdict.target.display}",
+                    where.file if where else loaded.display,
+                    where.line if where else None,
+                    where.column if where else None,
+                    f"performance[{verdict.index}]",
+                )
+            )
+    return issues
+
+
+def expected_outputs(loaded: LoadedRunbook, cache: ResultCache) -> dict[str, str]:
+    """What `runbook build` writes for ``loaded``: rendered, or, when this runbook was
+    rendered by this version of the tool before and the committed files still have the
+    recorded hashes, the committed files themselves (rendering is most of a check's time)."""
+    from runbook.cache import content_key, tool_fingerprint
+
+    root = loaded.path.parent
+    key = content_key(loaded.digest, *map(str, loaded.files), tool_fingerprint())
+    recorded = cache.get(key)
+    if isinstance(recorded, dict):
+        committed = _committed(root, recorded)
+        if committed is not None:
+            return committed
     from runbook.build import render_outputs
+
+    outputs = render_outputs(loaded)
+    cache.put(key, {rel: content_key(text) for rel, text in outputs.items()})
+    return outputs
+
+
+def _committed(root: Path, hashes: dict[str, str]) -> dict[str, str] | None:
+    """The committed files, when each is a regular file with its recorded hash; else None."""
+    import stat
+
+    from runbook.cache import content_key
+
+    found = {}
+    for rel, digest in hashes.items():
+        path = root / rel
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                return None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if content_key(text) != digest:
+            return None
+        found[rel] = text
+    return found
+
+
+def run_check(
+    file: Path,
+    *,
+    verify: bool = False,
+    quiet_stdout: bool = False,
+    history: bool = False,
+    use_cache: bool = True,
+) -> CheckReport:
+    """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
+    from runbook.cache import CACHE_DIR, ResultCache
+    from runbook.fleet.check import ansible_issues, is_playbook
     from runbook.lint import RULES
     from runbook.lint.commands import check_commands
     from runbook.lint.outputs import drift, shellcheck, stale
+    from runbook.lint.report import CheckReport
     from runbook.loader import load
 
     loaded = load(file)
-    outputs = render_outputs(loaded)
     root = loaded.path.parent
+    folder = root / CACHE_DIR if use_cache else None
+    caches = {
+        name: ResultCache(folder, name)
+        for name in ("outputs", "shellcheck", "commands", "monitoring")
+    }
+    outputs = expected_outputs(loaded, caches["outputs"])
     scripts = {rel: text for rel, text in outputs.items() if rel.endswith(".sh")}
     report = CheckReport(
         loaded.display, rules=len(RULES), generated=len(outputs), scripts=len(scripts)
@@ -73,11 +176,16 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
     report.issues += _lint_issues(loaded)
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the commands beside the scripts
-        commands = pool.submit(check_commands, loaded)
-        report.issues += shellcheck(scripts, root)
-        command_issues, report.commands = commands.result()
+    report.issues += shellcheck(scripts, root, caches["shellcheck"])
+    command_issues, report.commands = check_commands(loaded, caches["commands"])
     report.issues += command_issues
+    _monitoring(loaded, outputs, report, caches["monitoring"])
+    if history:
+        report.issues += _history_issues(loaded)
+    report.issues += ansible_issues(outputs, root)
+    report.playbooks = sum(1 for rel in outputs if is_playbook(rel))
+    for cache in caches.values():
+        cache.save()
     if verify:
         report.issues += _verify_issues(loaded, quiet_stdout)
         report.verified = True
@@ -85,9 +193,11 @@ def run_check(file: Path, *, verify: bool = False, quiet_stdout: bool = False) -
 
 
 def _print_text(report: CheckReport) -> None:
-    from runbook.console import ok, say
+    from runbook.console import ok, say, warn
     from runbook.lint.report import shown_diff
 
+    for note in report.notes:
+        warn(note)
     for issue in report.issues:
         say(str(issue), fg="red" if issue.kind != "shellcheck" else "yellow")
         for line in shown_diff(issue.detail):
@@ -100,7 +210,7 @@ def _print_text(report: CheckReport) -> None:
 
 
 def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
-    from runbook.console import say
+    """The problems for tools; the CLI prints them for people on stderr as always."""
     from runbook.lint.report import problems_github, problems_json
 
     if fmt == "json":
@@ -108,12 +218,10 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
     elif fmt == "github":
         for line in problems_github(source, exc.problems):
             click.echo(line)
-    for line in exc.lines():
-        say(line, fg="red", err=True)
 
 
 @click.command()
-@click.argument("file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path))
+@file_argument
 @click.option(
     "--verify",
     is_flag=True,
@@ -127,22 +235,41 @@ def _print_unusable(fmt: str, source: str, exc: RunbookError) -> None:
     show_default=True,
     help="text for people, json for tools, github for workflow annotations.",
 )
-def check(file: Path, verify: bool, fmt: str) -> None:
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Also hold the recorded deployment history (history.json, from `runbook history`) "
+    "to the runbook's performance targets.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check everything again, ignoring what .runbook/cache/ holds from earlier runs.",
+)
+def check(file: Path, verify: bool, fmt: str, history: bool, no_cache: bool) -> None:
     """Validate FILE (default: runbook.yaml), lint it, and check the generated files.
 
     Fails on findings of the lint rules, on committed generated files that differ from what
     FILE renders now (missing ones included), on shellcheck comments on the scripts, and on
     `bash -n` errors and shellcheck comments on each step command, checklist check and
-    diagnosis command, shown at their line in FILE.
+    diagnosis command, shown at their line in FILE, and on what promtool and amtool find in
+    the alert rules and routing (skipped with a warning when they are not installed).
+
     Exit 0 when clean, 1 on findings, 2 when FILE cannot be used.
     """
     from runbook.lint.report import github_lines, json_text
 
     try:
-        report = run_check(file, verify=verify, quiet_stdout=fmt != "text")
+        report = run_check(
+            file,
+            verify=verify,
+            quiet_stdout=fmt != "text",
+            history=history,
+            use_cache=not no_cache,
+        )
     except RunbookError as exc:
         _print_unusable(fmt, str(file), exc)
-        sys.exit(exc.exit_code)
+        raise
     if fmt == "json":
         click.echo(json_text(report))
     elif fmt == "github":

@@ -1,48 +1,70 @@
-"""The `runbook` command line. Thin: each command loads the runbook and calls one function.
+"""The `runbook` command line: one click group, the one place where errors become output.
 
-Errors are printed here and only here: a ``RunbookError`` becomes its located lines on
-stderr and exit code 2; nothing else reaches the user as a traceback.
+Each command is thin (it loads the runbook and calls one function) and lives beside what it
+runs; the group imports a command's module only when that command is used or listed
+(``LAZY_COMMANDS``), so `runbook --help` stays quick. A ``RunbookError`` raised by any
+command becomes its located lines on stderr and its exit code (2) here, in
+:meth:`RunbookGroup.invoke`; nothing else reaches the user as a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from runbook import __version__
+from runbook.arguments import file_argument
 from runbook.console import ok, say
 from runbook.errors import RunbookError
 
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_FILE = "runbook.yaml"
+#: Commands defined beside what they run, imported when used: name -> "module:attribute".
+LAZY_COMMANDS: dict[str, str] = {
+    "build": "runbook.site.commands:build",
+    "check": "runbook.check:check",
+    "history": "runbook.history.command:history",
+    "init": "runbook.init.command:init",
+    "serve": "runbook.site.commands:serve",
+    "target": "runbook.target.commands:target",
+    "verify": "runbook.verify:verify_command",
+}
 
-source_argument = click.argument(
-    "file", default=DEFAULT_FILE, type=click.Path(dir_okay=True, path_type=Path)
-)
 
+class RunbookGroup(click.Group):
+    """A group that loads its commands lazily and turns our one error type into an exit code."""
 
-def handle_errors(func: F) -> F:
-    """Turn our one error type into located lines and its exit code."""
+    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = dict(lazy or {})
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):  # pragma: no cover - a wrong entry
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except RunbookError as exc:
             for line in exc.lines():
                 say(line, fg="red", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+            ctx.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RunbookGroup,
+    lazy=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="runbook")
 def main() -> None:
     """Docs-as-code deployment runbooks.
@@ -53,8 +75,7 @@ def main() -> None:
 
 
 @main.command()
-@source_argument
-@handle_errors
+@file_argument
 def validate(file: Path) -> None:
     """Check FILE (default: runbook.yaml) and list every problem with its location.
 
@@ -76,25 +97,3 @@ def schema(indent: int) -> None:
     from runbook.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=indent or None, ensure_ascii=False))
-
-
-from runbook.target.commands import target  # noqa: E402
-
-main.add_command(target)
-
-from runbook.check import check  # noqa: E402
-
-main.add_command(check)
-
-from runbook.site import commands as site_commands  # noqa: E402
-
-main.add_command(site_commands.build)
-main.add_command(site_commands.serve)
-
-from runbook.init.command import init  # noqa: E402
-
-main.add_command(init)
-
-from runbook.verify import verify_command  # noqa: E402
-
-main.add_command(verify_command)

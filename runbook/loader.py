@@ -10,9 +10,10 @@ import contextlib
 import hashlib
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -35,17 +36,35 @@ KEYED_SECTIONS = (
 #: Sections that are lists: included files append to them.
 LIST_SECTIONS = ("severities", "escalation", "performance")
 MAX_INCLUDES = 64
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class LoadedRunbook:
-    """A validated runbook with what renderers need to say where it came from."""
+    """A validated runbook with what renderers need to say where it came from.
+
+    It also keeps what is derived from it once per load (:meth:`once`): each script is
+    rendered once however many pages link to its lines.
+    """
 
     runbook: Runbook
     path: Path
     files: tuple[Path, ...]
     digest: str
     source_map: SourceMap
+    _derived: dict[Hashable, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed on the first call for ``key`` and kept with this runbook.
+
+        Only for values that depend on nothing but this runbook and the tool's own code.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        result: T = self._derived[key]
+        return result
 
     @property
     def display(self) -> str:

@@ -34,7 +34,57 @@ class _Checker:
         self._checklists()
         self._operations()
         self._target()
+        self._fleets()
         return self.problems
+
+    def _fleets(self) -> None:
+        """Scripts reach one host and playbooks a fleet; drain steps and groups must exist."""
+        rb = self.rb
+        for env_id, fleet in rb.environments.items():
+            if fleet.rolling is None:
+                continue
+            for key in ("drain", "undrain"):
+                for i, step_id in enumerate(getattr(fleet.rolling, key)):
+                    path = ("environments", env_id, "rolling", key, i)
+                    self.ref(path, "step", step_id, rb.steps)
+        playbooks = Counter(p.playbook for p in rb.procedures.values() if p.playbook)
+        for pid, proc in rb.procedures.items():
+            env = rb.environments.get(proc.environment)
+            if env is None:
+                continue
+            base: DocPath = ("procedures", pid)
+            if env.is_fleet and proc.script:
+                self.add(
+                    (*base, "script"),
+                    f"environment '{proc.environment}' is a fleet: it is deployed by a "
+                    "`playbook`, not a bash `script`",
+                )
+            if not env.is_fleet and proc.playbook:
+                self.add(
+                    (*base, "playbook"),
+                    f"environment '{proc.environment}' is one host: it is deployed by a "
+                    "`script`, not a `playbook`",
+                )
+            if proc.playbook and playbooks[proc.playbook] > 1:
+                self.add((*base, "playbook"), f"playbook '{proc.playbook}' is used twice")
+            if env.groups is None:
+                continue
+            pnr = rb.steps.get(proc.point_of_no_return or "")
+            if pnr is not None and (pnr.runs_on.value != "remote" or pnr.once_on is not None):
+                self.add(
+                    (*base, "point_of_no_return"),
+                    "in a fleet the point of no return must be a step that runs on each host "
+                    "of the batch (remote, without `once_on`): that is where a host changes",
+                )
+            for step_id in [*proc.step_ids, *proc.rollback_steps]:
+                step = rb.steps.get(step_id)
+                if step is not None and step.once_on and step.once_on not in env.groups:
+                    self.add(
+                        ("steps", step_id, "once_on"),
+                        f"group '{step.once_on}' is not a group of environment "
+                        f"'{proc.environment}', which procedure '{pid}' deploys",
+                        did_you_mean(step.once_on, list(env.groups)),
+                    )
 
     def _target(self) -> None:
         """Release tags the environments would refuse, and a target with nothing to build."""
@@ -51,6 +101,7 @@ class _Checker:
                         f"tag '{release.tag}' does not match the tag_pattern of {env_id} "
                         f"({env.tag_pattern}): its deploy would refuse it",
                     )
+        self._fleet_target()
         artifact = ("$ARTIFACT", "${ARTIFACT}")
         if not any(
             step.expect.file is not None and step.expect.file.path.strip() in artifact
@@ -61,6 +112,31 @@ class _Checker:
                 "no step produces $ARTIFACT, so the harness cannot build the releases",
                 "give the build step `expect: {file: {path: $ARTIFACT}}`",
             )
+
+    def _fleet_target(self) -> None:
+        """The fleet target plays a fleet environment, group for group."""
+        assert self.rb.target is not None
+        fleet = self.rb.target.fleet
+        if fleet is None:
+            return
+        base: DocPath = ("target", "fleet")
+        env = self.rb.environments.get(fleet.environment)
+        if env is None or env.groups is None:
+            fleets = [e for e, env in self.rb.environments.items() if env.is_fleet]
+            self.add(
+                (*base, "environment"),
+                f"'{fleet.environment}' is not a fleet environment",
+                did_you_mean(fleet.environment, fleets),
+            )
+            return
+        for group in fleet.groups:
+            self.ref((*base, "groups", group), "group", group, env.groups)
+        for group in env.groups:
+            if group not in fleet.groups:
+                self.add(
+                    (*base, "groups"), f"group '{group}' of {fleet.environment} has no `start`"
+                )
+        self.ref((*base, "ingress"), "group", fleet.ingress, env.groups)
 
     def _procedures(self) -> None:
         rb = self.rb
@@ -141,6 +217,14 @@ class _Checker:
                     ("emergencies", eid, "escalate_to"),
                     f"unknown escalation level {emergency.escalate_to}",
                 )
+        metrics = rb.monitoring.metrics if rb.monitoring else {}
+        for mid, metric in metrics.items():
+            if metric.emergency is not None:
+                path = ("monitoring", "metrics", mid, "emergency")
+                self.ref(path, "emergency", metric.emergency, rb.emergencies)
+        for i, level in enumerate(rb.escalation):
+            for j, severity in enumerate(level.severities):
+                self.ref(("escalation", i, "severities", j), "severity", severity, known_levels)
         seen: set[int] = set()
         for i, level in enumerate(rb.escalation):
             if level.level in seen:

@@ -95,6 +95,7 @@ def summary_lines(rb: Runbook) -> list[str]:
     ]
     for pid, proc in rb.procedures.items():
         script = f" -> scripts/{proc.script}" if proc.script else ""
+        script = script or (f" -> playbooks/{proc.playbook}" if proc.playbook else "")
         lines.append(
             f"  procedure {pid}: {_n(len(proc.stages), 'stage')}, "
             f"{_n(len(proc.step_ids), 'step')}{script}"

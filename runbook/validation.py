@@ -55,7 +55,7 @@ def _model_at(root: type[BaseModel], path: DocPath) -> type[BaseModel] | None:
             current = typing.get_args(current)[-1]
             continue
         if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(str(part))
+            info = _field(current, str(part))
             if info is None:
                 return None
             current = info.annotation
@@ -65,6 +65,14 @@ def _model_at(root: type[BaseModel], path: DocPath) -> type[BaseModel] | None:
     if typing.get_origin(current) in (list, dict):
         return None
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    """The field a YAML key sets: by name, or by alias (`for`, a Python keyword)."""
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info
+    return None
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[DocPath, bool]:
@@ -80,7 +88,7 @@ def _message(
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = _model_at(root, path[:-1])
-        fields = list(parent.model_fields) if parent else []
+        fields = [i.alias or n for n, i in parent.model_fields.items()] if parent else []
         return f"unknown key '{path[-1]}'", did_you_mean(str(path[-1]), fields)
     if kind == "missing":
         return f"missing required key '{path[-1]}'", ""
@@ -129,6 +137,12 @@ def _pattern_hint(path: DocPath) -> str:
         "artifact": "a path of letters, digits and '._/@+=:,~-', not starting with '-', "
         "with ${VERSION} or ${ENVIRONMENT} for the parts that vary",
         "suffix": "letters, digits, '.', '_' and '-', e.g. '.sql.gz'",
+        "url": "an https URL of letters, digits and '.-_~/?=&%+', e.g. https://chat.example.com/x",
+        "for": "a duration like 30s, 5m or 1h30m",
+        "group_interval": "a duration like 30s, 5m or 1h30m",
+        "site_url": "a URL like https://runbooks.example.com/shop/",
+        "smtp_smarthost": "host:port, e.g. smtp.example.com:587",
+        "secrets_dir": "an absolute path",
     }
     return hints.get(last, "lower-case letters, digits and single dashes")
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runbook.arguments import file_argument
+
 if TYPE_CHECKING:  # pydantic stays out of `runbook --help`
     from runbook.loader import LoadedRunbook
     from runbook.verification import Outcome, ProcedureResult, Verification
@@ -114,6 +116,7 @@ scenarios({derived!r})
 INI = """[pytest]
 markers =
     container: needs Docker and the team's staging target
+    fleet: needs Docker, Ansible and the fleet target
 """
 
 
@@ -141,6 +144,24 @@ def prepare(loaded: LoadedRunbook, workdir: Path) -> Path:
     return workdir
 
 
+LOGS_DIR = ".runbook/verify-logs"
+
+
+def logs_dir(loaded: LoadedRunbook) -> Path:
+    """Where this run keeps the scripts' logs: a folder per run under ``LOGS_DIR``.
+
+    They are the staging target's runs, not the team's deployments, so `runbook history`
+    reads them only when asked (``--from .runbook/verify-logs``).
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    root = loaded.path.resolve().parent / LOGS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    ignore = root.parent / ".gitignore"  # as the scripts keep their own logs out of git
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return root / f"{stamp}-{os.getpid()}"
+
+
 def run_scenarios(
     loaded: LoadedRunbook, extra: Sequence[str] = ()
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -152,6 +173,7 @@ def run_scenarios(
             **os.environ,
             "RUNBOOK_VERIFY_FILE": str(loaded.path.resolve()),
             "RUNBOOK_VERIFY_RESULTS": str(results),
+            "RUNBOOK_VERIFY_LOGS": str(logs_dir(loaded)),
         }
         argv = [
             sys.executable,
@@ -199,7 +221,7 @@ def verify(runbook_path: Path, extra: Sequence[str] = ()) -> tuple[Verification,
 
 
 @click.command(name="verify", context_settings={"ignore_unknown_options": True})
-@click.argument("file", default="runbook.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@file_argument
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def verify_command(file: Path, pytest_args: tuple[str, ...]) -> None:
     """Run the scenarios of specs/ against the staging target; write verification.json.
@@ -208,18 +230,15 @@ def verify_command(file: Path, pytest_args: tuple[str, ...]) -> None:
     1 when one failed, 2 when the runbook or Docker cannot be used.
     """
     from runbook.console import ok, say
-    from runbook.target.commands import handle_errors
 
-    def run() -> None:
-        record, path = verify(file, pytest_args)
-        for pid, result in record.procedures.items():
-            say(
-                f"{result.outcome:<8} {pid}  ({len(result.scenarios)} scenarios, "
-                f"{result.duration_s:.0f} s)",
-                fg="green" if result.outcome == "passed" else None,
-            )
-        ok(f"wrote {path}") if record.outcome == "passed" else say(f"wrote {path}")
-        if record.outcome != "passed":
-            raise SystemExit(1)
-
-    handle_errors(run)()
+    record, path = verify(file, pytest_args)
+    for pid, result in record.procedures.items():
+        say(
+            f"{result.outcome:<8} {pid}  ({len(result.scenarios)} scenarios, "
+            f"{result.duration_s:.0f} s)",
+            fg="green" if result.outcome == "passed" else None,
+        )
+    ok(f"wrote {path}") if record.outcome == "passed" else say(f"wrote {path}")
+    say(f"the scripts' logs are in {LOGS_DIR}/: `runbook history --from {LOGS_DIR}` reads them")
+    if record.outcome != "passed":
+        raise SystemExit(1)

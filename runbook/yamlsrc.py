@@ -195,9 +195,19 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, display: str) -> Runb
 
 
 #: libyaml's parser when PyYAML was built with it (about 25 times faster); else PyYAML's own.
+#: PyYAML's parser has the last word: a file loads, or fails with the same message at the
+#: same place, whichever parser is installed (see :func:`compose`).
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: Lines read past a libyaml error when PyYAML's parser re-reads the text for its wording.
-_ERROR_CONTEXT_LINES = 3
+#: What ends a plain scalar inside `[...]` or `{...}` for PyYAML but not for libyaml: a `?`,
+#: a `:` before a flow indicator or the end (`[a:]`); `http://x` is one scalar to both.
+_FLOW_DIFFERS = re.compile(r"\?|:(?=[,\[\]{}]|$)")
+#: Text the two parsers read differently anywhere: a tab (libyaml takes it for a space where
+#: PyYAML refuses it) and a byte order mark after the start (libyaml's columns skip it).
+_PYTHON_ONLY = re.compile("\t|(?!^)\ufeff")
+
+
+class _Lenient(Exception):
+    """libyaml accepted text that PyYAML's parser may refuse or read otherwise."""
 
 
 class _Composer:
@@ -213,6 +223,8 @@ class _Composer:
         self.display = display
         self.count = 0
         self.anchors: dict[str, Node] = {}
+        self.flow = 0  # how many flow collections (`[...]`, `{...}`) the parser is inside
+        self.lenient = not isinstance(loader, yaml.SafeLoader)  # libyaml's parser
 
     def document(self) -> Node | None:
         loader = self.loader
@@ -247,6 +259,8 @@ class _Composer:
                 )
             return self.anchors[event.anchor]
         if isinstance(event, yaml.ScalarEvent):
+            if self.lenient and self.flow and not event.style and _FLOW_DIFFERS.search(event.value):
+                raise _Lenient  # `[a?b]`, `[a:]`: one scalar to libyaml, an error to PyYAML
             tag = event.tag
             if tag is None or tag == "!":
                 tag = self.loader.resolve(ScalarNode, event.value, event.implicit)
@@ -265,11 +279,13 @@ class _Composer:
         node: Node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
         self._anchor(event, node)
         items: list[Any] = node.value
+        self.flow += bool(event.flow_style)
         while not self.loader.check_event(end):
             if kind is MappingNode:
                 items.append((self.node(depth + 1), self.node(depth + 1)))
             else:
                 items.append(self.node(depth + 1))
+        self.flow -= bool(event.flow_style)
         node.end_mark = self.loader.get_event().end_mark
         return node
 
@@ -307,30 +323,32 @@ def _syntax_error(exc: yaml.YAMLError, text: str, display: str) -> RunbookError:
     return RunbookError(Problem(f"YAML error: {exc}", Location(display, 1, 1)))
 
 
-def _python_wording(exc: yaml.YAMLError, text: str, display: str) -> RunbookError:
-    """The error as PyYAML's own parser words and places it (libyaml's wording is terser and
-    counts bytes, not characters), read only up to a few lines past where libyaml stopped."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        lines = text.split("\n", mark.line + _ERROR_CONTEXT_LINES + 1)
-        text = "\n".join(lines[: mark.line + _ERROR_CONTEXT_LINES + 1])
+def _compose_python(text: str, display: str) -> Node | None:
+    """PyYAML's own parser: its result, or its syntax error in its words and at its place."""
     try:
-        _compose_with(yaml.SafeLoader, text, display)
-    except yaml.YAMLError as python_exc:
-        return _syntax_error(python_exc, text, display)
-    except RunbookError as python_error:
-        return python_error
-    return _syntax_error(exc, text, display)
+        return _compose_with(yaml.SafeLoader, text, display)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text, display) from None
 
 
 def compose(text: str, display: str) -> Node:
-    """Parse text into a single YAML node tree, with syntax errors located."""
+    """Parse text into a single YAML node tree, with syntax errors located.
+
+    libyaml parses when it is installed, and PyYAML's parser decides wherever the two may
+    differ, so that positions, messages and what is accepted at all never depend on which
+    parser is installed: on any syntax error (PyYAML's wording is clearer, and it counts
+    characters where libyaml counts bytes), for text holding a tab or a byte order mark past
+    its start (``_PYTHON_ONLY``), and for a plain scalar inside ``[...]`` or ``{...}`` that
+    holds a ``?`` or ends in ``:`` (one scalar to libyaml, an error to PyYAML).
+    """
     try:
-        root = _compose_with(_FAST_LOADER, text, display)
-    except yaml.YAMLError as exc:
-        if _FAST_LOADER is yaml.SafeLoader:
-            raise _syntax_error(exc, text, display) from None
-        raise _python_wording(exc, text, display) from None
+        if _FAST_LOADER is yaml.SafeLoader or _PYTHON_ONLY.search(text):
+            root = _compose_python(text, display)
+        else:
+            try:
+                root = _compose_with(_FAST_LOADER, text, display)
+            except (yaml.YAMLError, _Lenient):
+                root = _compose_python(text, display)
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops long before
         raise RunbookError(
             Problem("nesting too deep to be a runbook", Location(display, 1, 1))

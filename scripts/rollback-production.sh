@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 d1afefa0bb96d6998e983d5a74becc26e71c99da60b496201def475b339d591a)
+# Source:     runbook.yaml (sha256 63720bd118283f0cb48784d27bb610060ac7644669b1a35504fc6fcf273e162b)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
@@ -162,7 +162,7 @@ _RB_RECENT_BACKUPS=5
 _RB_TAG_PATTERN='^v[0-9]+\.[0-9]+\.[0-9]+$'
 _RB_ESCALATION=(
   '  level 1: On-call engineer (First responder for every alert; owns the incident until handed over.)'
-  '    pager: PagerDuty (24/7)'
+  '    pager: +1 555 0199 (PagerDuty, pages whoever is on call)'
   '    slack: #incidents'
   '    email: oncall@example.com'
 )
@@ -311,7 +311,7 @@ usage() {
     '' \
     'Lock: A deploy holds a lock on the target, the directory `$DEPLOY_PATH/.deploy.lock`, made atomically with mkdir and holding the owner'"'"'s host, process id, version and start time. A second deploy is refused (exit 2) while the lock is held. A lock is stale, and taken over with a warning, when its owner ran on this same host and its process no longer exists (a killed deploy), or when it is older than the environment'"'"'s `stale_lock_minutes`. `--break-lock` takes over any lock after printing its owner. The lock is released on every exit, success or failure.' \
     '' \
-    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends).'
+    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`), plus the run'"'"'s id and the user who ran it. When a run that started ends, one more line with phase `run` closes it: its outcome (success, failed, refused, escalated for exits 0-3), exit code, duration, the version it replaced (`previous`), the step that failed, and the commit time of the deployed version (`committed`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends); `runbook history` collects them.'
 
 }
 
@@ -527,10 +527,31 @@ _rb_finish_remote() {  # at exit: flush the log, undo an unserved release of thi
 
 # ---------------------------------------------------------------- log
 _rb_clock() { local t=${EPOCHREALTIME/[.,]/}; printf '%s\n' "$((10#$t / 1000))"; }
+_RB_RUN_CLOCK=${EPOCHREALTIME/[.,]/}
+_RB_USER=${USER:-$(id -un 2>/dev/null || echo unknown)}
+_rb_log_ids() {  # the run's id and who runs it, as JSON fields (characters JSON needs no escape for)
+  local run=${_RB_TOKEN//[^A-Za-z0-9._-]/_}
+  printf '"run": "%s", "user": "%s"' "$run" "${_RB_USER//[^A-Za-z0-9._@-]/_}"
+}
 _rb_log() {  # STEP OUTCOME EXIT_CODE MILLISECONDS PHASE
-  local line dir=${RUNBOOK_LOG_DIR:-.runbook/logs}
-  line=$(printf '{"time": "%s", "procedure": "%s", "environment": "%s", "version": "%s", "step": "%s", "outcome": "%s", "exit_code": %d, "duration_s": %d.%03d, "phase": "%s"}' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$_RB_PROCEDURE" "$ENVIRONMENT" "$VERSION" "$1" "$2" "$3" "$(($4 / 1000))" "$(($4 % 1000))" "$5")
+  local line
+  line=$(printf '{"time": "%s", "procedure": "%s", "environment": "%s", "version": "%s", "step": "%s", "outcome": "%s", "exit_code": %d, "duration_s": %d.%03d, "phase": "%s", %s}' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$_RB_PROCEDURE" "$ENVIRONMENT" "$VERSION" "$1" "$2" "$3" "$(($4 / 1000))" "$(($4 % 1000))" "$5" "$(_rb_log_ids)")
+  _rb_log_line "$line"
+}
+_rb_log_run() {  # EXIT_CODE: the run's own line, with the commit time of what it deployed
+  local outcome committed='' took=$(((${EPOCHREALTIME/[.,]/} - _RB_RUN_CLOCK) / 1000))
+  case $1 in 0) outcome=success ;; 1) outcome=failed ;; 2) outcome=refused ;; *) outcome=escalated ;; esac
+  if [ -n "$VERSION" ]; then
+    committed=$(git log -1 --format=%cI "$VERSION^{commit}" 2>/dev/null) || committed=''
+    [[ $committed =~ ^[0-9T:+Z-]{10,40}$ ]] || committed=''
+  fi
+  _rb_log_line "$(printf '{"time": "%s", "procedure": "%s", "environment": "%s", "version": "%s", "previous": "%s", "outcome": "%s", "exit_code": %d, "duration_s": %d.%03d, "phase": "run", "failed_step": "%s", "committed": "%s", %s}' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$_RB_PROCEDURE" "$ENVIRONMENT" "$VERSION" "$PREVIOUS_VERSION" "$outcome" "$1" \
+    "$((took / 1000))" "$((took % 1000))" "${_RB_FAILURE//[^a-z0-9-]/}" "$committed" "$(_rb_log_ids)")"
+}
+_rb_log_line() {  # LINE: to the local log, and queued for the target's
+  local line=$1 dir=${RUNBOOK_LOG_DIR:-.runbook/logs}
   if [ -z "${RUNBOOK_LOG_DIR:-}" ] && [ ! -e .runbook/.gitignore ]; then
     mkdir -p .runbook && printf '*\n' >.runbook/.gitignore
   fi
@@ -783,6 +804,7 @@ _rb_on_exit() {
       elif [ "$_RB_TOUCHED" = 1 ]; then rc=1; else rc=2; fi
       ;;
   esac
+  _rb_log_run "$rc"
   if [ "$_RB_LOCKED" = 1 ]; then
     [ "$rc" = 0 ] || [ "$_RB_PAST_PNR" = 1 ] || cleanup=1
     if ! _rb_finish_remote "$cleanup"; then

@@ -50,9 +50,20 @@ LOG = (
     "Each step writes one JSON line: time, procedure, environment, version, step id, outcome "
     "(ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase "
     "(`procedure`, or `rollback` for the automatic rollback steps, whose success is "
-    "`rolled-back`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying "
-    "machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next "
-    "connection, at the latest when the run ends)."
+    "`rolled-back`), plus the run's id and the user who ran it. When a run that started ends, "
+    "one more line with phase `run` closes it: its outcome (success, failed, refused, "
+    "escalated for exits 0-3), exit code, duration, the version it replaced (`previous`), the "
+    "step that failed, and the commit time of the deployed version (`committed`). The lines "
+    "go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to "
+    "`$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the "
+    "latest when the run ends); `runbook history` collects them."
+)
+
+#: Where every script runs; it refuses to run anywhere else (its --help and the site say so).
+RUN_FROM = "Run it from the service's git repository."
+#: What a rollback without VERSION rolls back to (its --help and the incident card say so).
+ROLLBACK_DEFAULT = (
+    "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
 )
 
 READING = (

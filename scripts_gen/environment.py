@@ -13,6 +13,7 @@ from functools import cache
 
 import jinja2
 
+from runbook.cache import template_cache
 from scripts_gen.quoting import FILTERS, Shell
 
 
@@ -43,6 +44,7 @@ def environment() -> jinja2.Environment:
         comment_start_string="{##",
         comment_end_string="##}",
         finalize=_only_filtered,
+        bytecode_cache=template_cache(),  # compiled once per version of a template
     )
     env.filters.update(FILTERS)
     return env

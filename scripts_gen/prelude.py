@@ -44,7 +44,11 @@ def local_context(loaded: LoadedRunbook, procedure_id: str) -> dict[str, object]
     rb = loaded.runbook
     env = rb.environments[rb.procedures[procedure_id].environment]
     # ssh would read a host or user starting with `-` as an option: check them again here.
-    if not (re.fullmatch(HOST_PATTERN, env.host) and re.fullmatch(USER_PATTERN, env.ssh_user)):
+    if not (
+        env.host is not None
+        and re.fullmatch(HOST_PATTERN, env.host)
+        and re.fullmatch(USER_PATTERN, env.ssh_user)
+    ):
         raise ValueError(f"not a valid ssh target: {env.ssh_user!r}@{env.host!r}")
     return {"target": f"{env.ssh_user}@{env.host}", "port": env.ssh_port}
 

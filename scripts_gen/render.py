@@ -31,6 +31,13 @@ _USES_TARGET = re.compile(
     r"(^|[\s;&|(`])(remote|upload|check_endpoints|ssh|scp|sftp|rsync)(\s|$|[;&|)])"
 )
 _TEMPLATE_REFERENCE = re.compile(r"\$\{([A-Z_]+)\}")
+
+
+def uses_target(command: str) -> bool:
+    """Whether a local command reaches the target (the helpers, or ssh and its kin directly)."""
+    return bool(_USES_TARGET.search(command))
+
+
 _STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (rollback )?step: ([a-z0-9-]+)$")
 #: How ``script_line_map`` names a rollback step's block: ``rollback:<step id>``.
 ROLLBACK_KEY = "rollback:"
@@ -109,11 +116,11 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     if procedure.version_required:
         about = "VERSION is required: an existing tag."
     elif rollback:
-        about = "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
+        about = contract.ROLLBACK_DEFAULT
     else:
         about = "VERSION defaults to `git describe --tags --always`."
     lines = [f"Usage: {script} [options] {version}", "", procedure.title]
-    lines += [procedure.description, about, "Run it from the service's git repository."]
+    lines += [procedure.description, about, contract.RUN_FROM]
     reached = "before the first step" if rollback else "at the first step that needs it"
     lines += [
         f"The target is first reached {reached}: then the deploy lock is taken and "
@@ -193,10 +200,16 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     )
 
 
+def _rendered(loaded: LoadedRunbook, procedure_id: str) -> str:
+    """:func:`render_script`, rendered once per loaded runbook (the build, the site's line
+    links and `runbook check` all ask for the same scripts)."""
+    return loaded.once(("script", procedure_id), lambda: render_script(loaded, procedure_id))
+
+
 def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
     """Every procedure's script, by file name."""
     return {
-        procedure.script: render_script(loaded, pid)
+        procedure.script: _rendered(loaded, pid)
         for pid, procedure in loaded.runbook.procedures.items()
         if procedure.script
     }
@@ -205,12 +218,17 @@ def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
 def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
     """Where each step of each procedure runs in its script (1-based line of its block), by
     step id; the automatic rollback's blocks by ``rollback:<step id>``."""
+    lines = loaded.once("script_line_map", lambda: _line_map(loaded))
+    return {pid: dict(steps) for pid, steps in lines.items()}
+
+
+def _line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
     for pid, procedure in loaded.runbook.procedures.items():
         if not procedure.script:
             continue
         lines: dict[str, int] = {}
-        for number, line in enumerate(render_script(loaded, pid).splitlines(), 1):
+        for number, line in enumerate(_rendered(loaded, pid).splitlines(), 1):
             match = _STEP_MARK.match(line)
             if match:
                 key = (ROLLBACK_KEY if match.group(1) else "") + match.group(2)

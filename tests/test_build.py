@@ -11,10 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 import scripts_gen
+import scripts_gen.render
+from runbook import loader
 from runbook.build import RUNBOOK_MD, SCHEMA_JSON, render_outputs
 from runbook.cli import main
 from runbook.loader import load
 from runbook.schema import json_schema
+
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +42,17 @@ def test_render_outputs_lists_every_generated_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(scripts_gen, "render_scripts", lambda _: {"deploy-x.sh": "#!/bin/bash\n"})
     loaded = load(ROOT / "runbook.yaml")
     outputs = render_outputs(loaded)
-    assert set(outputs) == {RUNBOOK_MD, SCHEMA_JSON, "scripts/deploy-x.sh"}
+    assert set(outputs) == {
+        RUNBOOK_MD,
+        SCHEMA_JSON,
+        "scripts/deploy-x.sh",
+        "monitoring/alert-rules.yml",
+        "monitoring/alert-rules.test.yml",
+        "monitoring/alertmanager.yml",
+        "playbooks/deploy-fleet.yml",
+        "playbooks/rollback-fleet.yml",
+        "playbooks/inventory-production-fleet.yml",
+    }
     assert json.loads(outputs[SCHEMA_JSON]) == json_schema()
 
 
@@ -69,11 +83,39 @@ def test_build_writes_files_and_site(tmp_path: Path, monkeypatch: pytest.MonkeyP
     script = tmp_path / "scripts" / "deploy-x.sh"
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
     assert (tmp_path / RUNBOOK_MD).is_file() and (tmp_path / SCHEMA_JSON).is_file()
-    assert (tmp_path / "site" / "procedures" / "deploy-production" / "index.html").is_file()
+    assert (tmp_path / "site" / "procedures" / "deploy-production.html").is_file()
     assert "wrote" in result.output and "scripts/deploy-x.sh" in result.output
     assert "pages in" in result.output and "site/index.html" in result.output
     again = CliRunner().invoke(main, ["build", str(source), "--no-site"])
-    assert "3 generated file(s) already up to date" in again.output
+    assert "9 generated file(s) already up to date" in again.output  # 3 in monitoring/, 3 playbooks
+
+
+def test_build_reads_the_runbook_once_and_renders_each_script_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mkdocs plugin is handed the loaded runbook; the site's links to script lines, the
+    script listings and the written scripts share one rendering of each script."""
+    source = example_copy(tmp_path)
+    reads: list[Path] = []
+    renders: list[str] = []
+    read, render = loader.load_document, scripts_gen.render.render_script
+
+    def counted_read(path: Path, *args: object) -> object:
+        reads.append(path)
+        return read(path, *args)  # type: ignore[arg-type]
+
+    def counted_render(loaded: loader.LoadedRunbook, procedure_id: str) -> str:
+        renders.append(procedure_id)
+        return render(loaded, procedure_id)
+
+    monkeypatch.setattr(loader, "load_document", counted_read)
+    monkeypatch.setattr(scripts_gen.render, "render_script", counted_render)
+    result = CliRunner().invoke(main, ["build", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "scripts" / "deploy-production.sh" / "index.html").is_file()
+    assert reads == [source.resolve()]
+    scripted = [pid for pid, p in load(source).runbook.procedures.items() if p.script]
+    assert len(scripted) == 4 and sorted(renders) == sorted(scripted)
 
 
 def test_build_in_a_new_project_without_docs_dir(tmp_path: Path) -> None:

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +24,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 30) -> bool:
+def wait_for(check: Callable[[], bool], seconds: float = 90) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,9 @@ def test_a_broken_command_does_not_hide_the_findings_of_another(tmp_path: Path) 
     assert ("steps.show.command", "SC2154") in rules
 
 
-def test_one_shellcheck_process_reads_every_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_one_shellcheck_process_per_core_reads_every_command_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
     path = _write(
         tmp_path, "".join(f"  s{i}:\n    title: S\n    command: echo {i}\n" for i in range(9))
@@ -133,10 +135,13 @@ def test_one_shellcheck_process_reads_every_command(
         return real(args, **kwargs)
 
     monkeypatch.setattr(commands.subprocess, "run", counting)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
     issues, count = check_commands(load(path))
     assert issues == [] and count == 9 + 4 + 1  # these, the four steps, one diagnosis command
     shellchecks = [c for c in calls if c[0].endswith("shellcheck")]
-    assert len(shellchecks) == 1 and len(shellchecks[0]) == 4 + count
+    assert len(shellchecks) == cores
+    files = [arg for c in shellchecks for arg in c[4:]]
+    assert len(files) == len(set(files)) == count
 
 
 @pytest.mark.parametrize("runs_on", ["local", "remote"])

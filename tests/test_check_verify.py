@@ -63,6 +63,7 @@ def _fake(monkeypatch: pytest.MonkeyPatch, result: Verification) -> list[Path]:
     return calls
 
 
+@pytest.mark.slow
 def test_a_passed_suite_checks_clean(
     project: LoadedRunbook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,6 +74,7 @@ def test_a_passed_suite_checks_clean(
     assert "the staging target verifies" in result.stdout
 
 
+@pytest.mark.slow
 def test_failed_scenarios_and_steps_point_at_the_yaml(
     project: LoadedRunbook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,6 +98,7 @@ def test_a_suite_that_failed_before_any_scenario_is_an_issue(project: LoadedRunb
     assert issue.message.startswith("the container suite failed before any scenario ran")
 
 
+@pytest.mark.slow
 def test_without_verify_the_suite_does_not_run(
     project: LoadedRunbook, monkeypatch: pytest.MonkeyPatch
 ) -> None:

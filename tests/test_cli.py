@@ -21,7 +21,9 @@ INVALID = Path(__file__).parent / "invalid"
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         found.append((*prefix, name))
         if isinstance(cmd, click.Group):
             found += _commands(cmd, (*prefix, name))
@@ -34,6 +36,35 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     assert result.exit_code == 0
     assert "Usage:" in result.output
     assert len(result.output.splitlines()) > 3
+
+
+def test_every_command_is_listed() -> None:
+    names = {command[0] for command in _commands(main)}
+    assert {"build", "check", "init", "schema", "serve", "target", "validate", "verify"} <= names
+    assert ("target", "up") in _commands(main)
+
+
+#: What `runbook --help` must not import: the model (pydantic), the templates (jinja2), the
+#: lint rules, the site (mkdocs) and the scenarios (pytest). Each costs a noticeable share of
+#: a second before anything is printed.
+HEAVY = ("pydantic", "jinja2", "runbook.lint", "runbook.model", "mkdocs", "pytest", "yaml")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["target", "up", "--help"]])
+def test_help_imports_nothing_heavy(args: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from runbook.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{HEAVY!r} or m.startswith({HEAVY!r}))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage:" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == ""
 
 
 def test_version() -> None:

@@ -117,7 +117,7 @@ def test_the_procedure_page_states_the_expectation(tmp_path: Path, field: str) -
     case = CASES[field]
     hello = {"title": "Hello", "command": case.misses, "expect": case.expect}
     page = pages(loaded_from(runbook(tmp_path, hello=hello)))["procedures/deploy.md"]
-    [line] = [ln for ln in page.splitlines() if ln.startswith("- **Expect:**")][:1]
+    [line] = [ln for ln in page.splitlines() if ln.lstrip().startswith("- **Expect:**")][:1]
     assert case.page_says in line
 
 

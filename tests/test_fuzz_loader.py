@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,6 +76,7 @@ def _mutate(data: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
         max_size=3,
     )
 )
+@pytest.mark.slow
 def test_mutated_example_gives_clean_errors(tmp_path_factory: Any, mutations: list[Any]) -> None:
     data: Any = EXAMPLE
     for path, action, value in mutations:

@@ -1,7 +1,8 @@
 """Invalid runbooks: each file under tests/invalid/ fails with its pinned message and location.
 
 The table pins the first line `runbook validate` prints (after the file name) and how many
-problems it reports in all, so any change of wording or position is a deliberate one.
+problems it reports in all, so any change of wording or position is a deliberate one; each
+case runs with libyaml's parser and with PyYAML's own, which must agree.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "47:23: contacts.on-call.channels[0].kind: invalid value 'carrier-pigeon' (expected 'pager', 'phone', 'slack' or 'email')",
         1,
     ),
+    "contact-channel-url-not-https": (
+        "47:50: contacts.on-call.channels[0].url: invalid value 'javascript:alert(1)' (an https URL of letters, digits and '.-_~/?=&%+', e.g. https://chat.example.com/x)",
+        1,
+    ),
     "custom-tag": ("1:10: YAML tag '!include' is not allowed (only plain data is read)", 1),
     "deploy-path-relative": (
         "8:18: environments.staging.deploy_path: invalid value 'srv/app' (an absolute path of letters, digits, '.', '_', '-' and '/')",
@@ -78,6 +83,7 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "10:41: environments.staging.endpoints[0].status: must be at most 599, got 999",
         1,
     ),
+    "escalation-unknown-severity": ("49:86: escalation[0].severities[1]: unknown severity 'P2'", 1),
     "escalation-timings-reversed": (
         "49:3: escalation: a higher escalation level cannot be called earlier than a lower one",
         1,
@@ -107,6 +113,14 @@ EXPECTED: dict[str, tuple[str, int]] = {
         "65:13: monitoring.metrics.errors: critical (1) must be above warning (5) when direction is 'above'",
         1,
     ),
+    "metric-emergency-unknown": (
+        "66:46: monitoring.metrics.errors.emergency: unknown emergency 'app-dwn' (did you mean 'app-down'?)",
+        1,
+    ),
+    "metric-for-invalid": (
+        "66:40: monitoring.metrics.errors.for: invalid value '5 minutes' (a duration like 30s, 5m or 1h30m)",
+        1,
+    ),
     "missing-service-name": ("2:3: service.name: missing required key 'name'", 1),
     "missing-service": ("1:1: service: missing required key 'service'", 1),
     "name-wrong-type": ("2:9: service.name: expected text, got a list", 1),
@@ -117,6 +131,14 @@ EXPECTED: dict[str, tuple[str, int]] = {
         1,
     ),
     "only-comments": ("1:1: the file is empty (start with 'service:')", 1),
+    "performance-duration-without-procedure": (
+        "67:5: performance[0]: a duration target names the procedure whose runs it measures",
+        1,
+    ),
+    "performance-unit-mismatch": (
+        "67:5: performance[0]: unit 'minutes' does not fit duration: use 's', 'min', 'h' or 'd'",
+        1,
+    ),
     "performance-unknown-procedure": (
         "67:75: performance[0].procedure: unknown procedure 'deploy-prod'",
         1,
@@ -245,9 +267,15 @@ def test_every_case_file_has_an_expectation() -> None:
     assert len(files) >= 40
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+#: Cases that take seconds, not milliseconds: the quick run (`./dev quick`) leaves them out.
+SLOW = {"alias-bomb"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(EXPECTED)]
+)
 def test_invalid_runbook_is_refused_with_located_message(
-    name: str, monkeypatch: pytest.MonkeyPatch
+    name: str, monkeypatch: pytest.MonkeyPatch, yaml_parser: str
 ) -> None:
     monkeypatch.chdir(INVALID)
     expected_first, expected_count = EXPECTED[name]

@@ -207,6 +207,27 @@ def _metric(**values: Any) -> Callable[[Data], None]:
     return change
 
 
+def _channels(*channels: Data) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["contacts"]["on-call"]["channels"] = list(channels)
+
+    return change
+
+
+def _actions(*actions: str) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["emergencies"]["down"]["actions"] = list(actions)
+
+    return change
+
+
+def _matrix(action: str) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["severities"][0]["action"] = action
+
+    return change
+
+
 def _chain(*changes: Callable[[Data], None]) -> Callable[[Data], None]:
     def change(data: Data) -> None:
         for one in changes:
@@ -349,16 +370,60 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
     ("dangerous-staging-step-without-confirmation", lambda d: None, []),
     ("dangerous-only-in-automatic-rollback", _chain(_set("restore", dangerous=True)), []),
     # RB005 escalation contacts reachable
-    ("contact-without-channels", lambda d: d["contacts"]["on-call"].update(channels=[]), ["RB005"]),
+    (
+        "contact-without-channels",
+        lambda d: d["contacts"]["on-call"].update(channels=[]),
+        ["RB005", "RB040"],
+    ),
     (
         "contact-with-blank-channel",
         lambda d: d["contacts"]["on-call"].update(channels=[{"kind": "email", "value": "  "}]),
-        ["RB005"],
+        ["RB005", "RB040"],
     ),
     (
         "contact-not-escalated-without-channels",
         lambda d: d["contacts"].update(spare={"name": "Spare", "role": "None"}),
         [],
+    ),
+    # RB040 reachable out of hours
+    ("only-chat-and-email", _channels({"kind": "slack", "value": "#ops"}), ["RB040"]),
+    (
+        "phone-in-business-hours-only",
+        _channels({"kind": "phone", "value": "+1 555 0100", "hours": "business"}),
+        ["RB040"],
+    ),
+    ("phone-at-any-hour", _channels({"kind": "phone", "value": "+1 555 0100"}), []),
+    (
+        "level-only-for-a-severity-that-waits",
+        _chain(
+            _channels({"kind": "email", "value": "a@example.com"}),
+            lambda d: d["severities"].append(
+                {
+                    "level": "P3",
+                    "title": "Low",
+                    "response_time": "Next deployment",
+                    "action": "Fix forward",
+                    "out_of_hours": False,
+                }
+            ),
+            lambda d: d["escalation"][0].update(severities=["P3"]),
+        ),
+        [],
+    ),
+    # RB041 the matrix and the emergencies agree
+    ("emergency-never-rolls-back", _actions("Call the database admin."), ["RB041"]),
+    ("emergency-says-not-to", _actions("Do not roll back: the data is the problem."), ["RB041"]),
+    ("emergency-rolls-back-if", _actions("If a deployment caused it, roll back."), []),
+    (
+        "matrix-fixes-forward-emergency-rolls-back-now",
+        _chain(_matrix("Fix forward"), _actions("Roll back now.")),
+        ["RB041"],
+    ),
+    ("matrix-rolls-back-if", _chain(_matrix("Roll back if it escalates"), _actions("Wait.")), []),
+    (
+        "script-name-is-not-advice",
+        _actions("Run scripts/rollback-production.sh --help."),
+        ["RB041"],
     ),
     # RB006 thresholds that can fire
     # (nan and infinite thresholds are refused by the model: tests/test_model_text.py)
@@ -489,6 +554,42 @@ CASES: list[tuple[str, Callable[[Data], None], list[str]]] = [
             }
         ),
         ["RB013"],
+    ),
+    # RB020 alert routing names credential files, never the credentials
+    (
+        "slack-webhook-in-a-channel",
+        lambda d: d["contacts"]["on-call"]["channels"].append(
+            {
+                "kind": "slack",
+                "value": "https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx",
+            }
+        ),
+        ["RB020"],
+    ),
+    (
+        "integration-key-in-a-pager-channel",
+        lambda d: d["contacts"]["on-call"]["channels"][0].update(
+            value="PagerDuty 0123456789abcdef0123456789abcdef"
+        ),
+        ["RB020"],
+    ),
+    (
+        "credentials-in-the-smtp-relay",
+        lambda d: d["monitoring"].update(
+            alertmanager={"smtp_from": "smtp://alerts:hunter22@mail.example.com"}
+        ),
+        ["RB020"],
+    ),
+    (
+        "channels-people-read",
+        lambda d: d["contacts"]["on-call"]["channels"].extend(
+            [
+                {"kind": "slack", "value": "#incidents"},
+                {"kind": "email", "value": "oncall@example.com"},
+                {"kind": "phone", "value": "+1 555 0100"},
+            ]
+        ),
+        [],
     ),
     # RB010 every deployed environment can be rolled back
     ("no-production-rollback", lambda d: d["procedures"].pop("rollback-production"), ["RB010"]),

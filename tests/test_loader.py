@@ -81,7 +81,18 @@ def test_example_other_seed_figures(example) -> None:  # type: ignore[no-untyped
         "= 0 s",
     ]
     c = count(rb)
-    assert c.steps == len(rb.steps) and c.procedures == 4
+    assert c.steps == len(rb.steps) and c.procedures == len(rb.procedures)
+    # The seed's four procedures keep their scripts; the fleet's two have playbooks.
+    assert [pid for pid, p in rb.procedures.items() if p.script] == [
+        "deploy-staging",
+        "deploy-production",
+        "rollback-staging",
+        "rollback-production",
+    ]
+    assert [p.playbook for p in rb.procedures.values() if p.playbook] == [
+        "deploy-fleet.yml",
+        "rollback-fleet.yml",
+    ]
 
 
 def test_positions_point_at_the_written_value(example) -> None:  # type: ignore[no-untyped-def]
@@ -229,6 +240,7 @@ def test_very_large_file_is_refused_without_reading(tmp_path: Path) -> None:
         load(path)
 
 
+@pytest.mark.slow
 def test_the_largest_file_allowed_gives_located_problems(tmp_path: Path) -> None:
     """The densest YAML under the size limit is read to the end (its speed: bench/loader.py)."""
     path = tmp_path / "dense.yaml"

@@ -104,6 +104,7 @@ def test_an_include_below_an_unreadable_directory_is_one_line(
     )
 
 
+@pytest.mark.slow
 def test_nodes_are_counted_while_parsing(tmp_path: Path) -> None:
     """A flow list of more values than allowed stops at the first one past the limit."""
     path = tmp_path / "dense.yaml"

@@ -118,6 +118,7 @@ def test_every_script_rendered_with_the_values_inside() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EVIL_SCRIPTS))
+@pytest.mark.slow
 def test_bash_parses_and_shellcheck_passes(evil_dir: Path, name: str) -> None:
     parsed = subprocess.run(["bash", "-n", str(evil_dir / name)], capture_output=True, text=True)
     assert parsed.returncode == 0, parsed.stderr

@@ -292,6 +292,7 @@ def test_on_failure_continue_goes_on(target: Target) -> None:
         ("check", 3, "the rollback steps did not run"),
     ],
 )
+@pytest.mark.slow
 def test_a_terminated_run_cleans_up_or_escalates(
     tmp_path: Path, step: str, code: int, message: str
 ) -> None:
@@ -397,6 +398,82 @@ def test_stopped_after_the_point_of_no_return_is_exit_3_and_escalates(target: Ta
     assert not (target.srv / ".deploy.lock").exists()
 
 
+def test_a_run_ends_its_log_with_one_line_of_its_own(target: Target) -> None:
+    """The line `runbook history` reads a run from: outcome, duration, who, what it replaced,
+    and when the deployed commit was made (the start of DORA's lead time)."""
+    target.serve("v1")
+    committed = "2026-01-05T10:00:00+00:00"
+    environ = {**target.env, "GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed}
+    for argv in (
+        [
+            "git",
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@x",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "v2",
+        ],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@x", "tag", "-a", "v2", "-m", "v2"],
+    ):
+        subprocess.run(argv, cwd=target.repo, env=environ, check=True)
+    result = target.run("deploy.sh", "v2")
+    assert result.returncode == 0, result.stderr
+    [run] = target.run_lines()
+    steps = target.log_lines()
+    assert run["outcome"] == "success" and run["exit_code"] == 0 and run["failed_step"] == ""
+    assert (run["version"], run["previous"], run["environment"]) == ("v2", "v1", "staging")
+    assert run["committed"] == committed
+    assert run["run"] and {line["run"] for line in steps} == {run["run"]}
+    assert run["user"] == steps[0]["user"] != ""
+    assert sum(line["duration_s"] for line in steps) <= run["duration_s"] < 60
+    on_target = (target.srv / "deploy.log.jsonl").read_text().splitlines()
+    assert json.loads(on_target[-1]) == run
+
+
+def test_the_log_names_the_user_even_without_user_set(target: Target) -> None:
+    """Cron jobs and CI runners often have no $USER: the account name is asked for instead."""
+    target.serve("v1")
+    target.env.pop("USER", None)
+    assert target.run("deploy.sh", "v2").returncode == 0
+    account = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True)
+    assert {line["user"] for line in target.all_log_lines()} == {account.stdout.strip()}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {
+            "check": {
+                "title": "Check",
+                "runs_on": "remote",
+                "command": "exit 9",
+                "on_failure": "rollback",
+            }
+        }
+    ],
+    indirect=True,
+)
+def test_a_rolled_back_run_says_failed_and_where(target: Target) -> None:
+    target.serve("v1")
+    assert target.run("deploy.sh", "v2").returncode == 1
+    [run] = target.run_lines()
+    assert (run["outcome"], run["exit_code"], run["failed_step"]) == ("failed", 1, "check")
+    assert run["committed"] == ""  # no such commit in this repository
+
+
+def test_a_refused_run_says_refused(target: Target) -> None:
+    target.serve("v1")
+    (target.srv / ".deploy.lock").mkdir()
+    (target.srv / ".deploy.lock" / "owner").write_text("host=elsewhere\npid=1\ntoken=x\n")
+    assert target.run("deploy.sh", "v2").returncode == 2
+    [run] = target.run_lines()
+    assert (run["outcome"], run["exit_code"]) == ("refused", 2)
+
+
 def test_the_default_log_is_at_the_top_of_the_repository_and_git_ignored(target: Target) -> None:
     """Without RUNBOOK_LOG_DIR the log stays out of `git status`, so the next deploy's
     clean-tree check still passes."""
@@ -414,11 +491,12 @@ def test_the_default_log_is_at_the_top_of_the_repository_and_git_ignored(target:
     )
     assert result.returncode == 0, result.stderr
     log = target.repo / ".runbook" / "logs" / "deploy.jsonl"
-    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [
+    assert [json.loads(line).get("step") for line in log.read_text().splitlines()] == [
         "hello",
         "there",
         "switch",
         "check",
+        None,  # the run's closing line
     ]
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"],

@@ -61,13 +61,23 @@ class Target:
     def serving(self) -> str:
         return os.readlink(self.srv / "current").rsplit("/", 1)[-1]
 
-    def log_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
+    def all_log_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
         path = self.tmp / "logs" / f"{procedure}.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()]
 
+    def log_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
+        """The steps' lines, without each run's closing line."""
+        return [line for line in self.all_log_lines(procedure) if line["phase"] != "run"]
+
+    def run_lines(self, procedure: str = "deploy") -> list[dict[str, Any]]:
+        """The closing line of each run: its outcome, duration and commit time."""
+        return [line for line in self.all_log_lines(procedure) if line["phase"] == "run"]
+
     def target_log(self) -> list[dict[str, Any]]:
         return [
-            json.loads(line) for line in (self.srv / "deploy.log.jsonl").read_text().splitlines()
+            line
+            for line in map(json.loads, (self.srv / "deploy.log.jsonl").read_text().splitlines())
+            if line["phase"] != "run"
         ]
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSET_LINK_RELS = {
     "stylesheet",
@@ -103,12 +105,30 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_repo_mkdocs_yml_builds_strict(built: Path) -> None:
-    for page in ["index.html", "procedures/deploy-production/index.html", "steps/index.html"]:
+    for page in ["index.html", "procedures/deploy-production.html", "steps.html"]:
         assert (built / page).is_file()
     assert (built / "assets/runbook/mermaid.min.js").stat().st_size > 1_000_000
     assert 'src="assets/runbook/mermaid.min.js"' in (built / "index.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_site_works_from_disk(built: Path) -> None:
+    """Links name files, not directories, and search has its index as a script."""
+    index = (built / "index.html").read_text(encoding="utf-8")
+    assert 'href="procedures/deploy-production.html"' in index
+    assert 'href="procedures/deploy-production/"' not in index
+    assert index.index('src="assets/runbook/file-protocol.js"') < index.index("bundle.")
+    script = (built / "search/search_index.js").read_text(encoding="utf-8")
+    data = (built / "search/search_index.json").read_text(encoding="utf-8")
+    assert script == f"var __index = {data};\n"
+
+
+def test_former_directory_urls_redirect_with_their_anchor(built: Path) -> None:
+    stub = (built / "incidents/emergencies/index.html").read_text(encoding="utf-8")
+    assert '<script>location.replace("../emergencies.html" + location.hash)</script>' in stub
+    assert 'content="0; url=../emergencies.html"' in stub
+    assert not (built / "index/index.html").exists()
 
 
 def test_built_site_has_no_external_assets(built: Path) -> None:
@@ -154,7 +174,7 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
     )
     result = mkdocs(source.parent / "mkdocs.yml", tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    for page in ["procedures/deploy-production/index.html", "steps/index.html"]:
+    for page in ["procedures/deploy-production.html", "steps.html"]:
         html = (tmp_path / "site" / page).read_text(encoding="utf-8")
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "<script>alert(1)" not in html
@@ -162,7 +182,7 @@ def test_yaml_text_is_escaped_in_the_html(tmp_path: Path) -> None:
         assert "<img src=x" not in html
         assert 'href="javascript:' not in html
         assert 'onmouseover="' not in html
-    html = (tmp_path / "site/procedures/deploy-production/index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "site/procedures/deploy-production.html").read_text(encoding="utf-8")
     assert "Build {: onclick=alert(5) }" in html
     assert 'onclick="' not in html
     for page in (tmp_path / "site").rglob("*.html"):  # navigation and browser tab titles too
@@ -185,3 +205,110 @@ def test_invalid_runbook_stops_mkdocs_with_located_lines(tmp_path: Path) -> None
         result.stderr,
     ), result.stderr
     assert not (tmp_path / "site" / "index.html").exists()
+
+
+def _model_field_names() -> set[str]:
+    """Every field name of the model that a reader could mistake for words: ``min_bytes``."""
+    from pydantic import BaseModel
+
+    from runbook.model import Runbook
+
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = [Runbook]
+    seen: set[type[BaseModel]] = set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            if "_" in name:
+                names.add(name)
+            for inner in re.findall(r"runbook\.model\.\w+\.(\w+)", repr(info.annotation)):
+                for module in ("operations", "reference", "procedures", "steps", "environment"):
+                    found = getattr(
+                        __import__(f"runbook.model.{module}", fromlist=[inner]), inner, None
+                    )
+                    if isinstance(found, type) and issubclass(found, BaseModel):
+                        todo.append(found)
+    return names
+
+
+class _Reader(HTMLParser):
+    """The article's words outside code, and its tables' columns, as a reader sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.code = 0
+        self.words: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
+        self.in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = dict(attrs).get("class") or ""
+        if tag == "article" and "md-content__inner" in classes:
+            self.depth = 1
+        elif self.depth and tag in ("code", "pre"):
+            self.code += 1
+        elif self.depth and tag == "table":
+            self.tables.append([])
+        elif self.depth and tag == "tbody":
+            self.in_body = True
+        elif self.depth and tag == "tr" and self.in_body:
+            self.tables[-1].append([])
+        elif self.depth and tag == "td" and self.in_body:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "article":
+            self.depth = 0
+        elif tag in ("code", "pre") and self.code:
+            self.code -= 1
+        elif tag == "tbody":
+            self.in_body = False
+        elif tag == "td" and self.cell is not None:
+            self.tables[-1][-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+        if self.depth and not self.code:
+            self.words.append(data)
+
+
+REFERENCE_PAGES = ("rules/", "reference/", "scripts/", "playbooks/", "print.html")  # they
+# document the YAML itself, or list generated files (the print page holds the playbooks)
+
+
+def test_pages_show_no_field_names_and_no_empty_columns(built: Path) -> None:
+    fields = _model_field_names()
+    assert {"min_bytes", "point_of_no_return", "escalate_to"} <= fields
+    named, empty = [], []
+    for page in sorted(built.rglob("*.html")):
+        rel = page.relative_to(built).as_posix()
+        if rel.startswith(REFERENCE_PAGES) or rel.startswith(("search/", "assets/")):
+            continue
+        reader = _Reader()
+        reader.feed(page.read_text(encoding="utf-8"))
+        text = " ".join(reader.words)
+        named += [f"{rel}: {f}" for f in fields if re.search(rf"\b{f}\b", text)]
+        for t, rows in enumerate(reader.tables):
+            for column in range(max((len(r) for r in rows), default=0)):
+                if all(not (r[column : column + 1] or [""])[0] for r in rows):
+                    empty.append(f"{rel}: table {t + 1}, column {column + 1}")
+    assert named == []
+    assert empty == []
+
+
+def test_but_the_reader_finds_them() -> None:
+    reader = _Reader()
+    reader.feed(
+        '<article class="md-content__inner"><p>at least min_bytes large <code>min_bytes</code></p>'
+        "<table><thead><tr><th>A</th><th>Proves</th></tr></thead>"
+        "<tbody><tr><td>x</td><td> </td></tr><tr><td>y</td><td></td></tr></tbody></table></article>"
+    )
+    assert " ".join(reader.words).count("min_bytes") == 1  # the one outside code
+    assert reader.tables == [[["x", ""], ["y", ""]]]

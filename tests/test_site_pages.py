@@ -41,7 +41,7 @@ def site(loaded: LoadedRunbook) -> dict[str, str]:
         ("steps.md", "Step library"),
         ("checklists.md", "Pre-deployment checklist (production)"),
         ("incidents/rollback-matrix.md", "Rollback decision matrix"),
-        ("incidents/emergencies.md", "Database connection lost"),
+        ("incidents/emergencies.md", "Database down or connection lost"),
         ("incidents/escalation.md", "Database admin"),
         ("operations/monitoring.md", "Error rate (5xx)"),
         ("operations/backups.md", "14 days"),
@@ -64,8 +64,13 @@ def test_overview_table_is_the_computed_one(site: dict[str, str]) -> None:
         for line in site["index.md"].splitlines()
         if line.startswith("| ")
     }
-    assert [c.strip() for c in rows["Confirmations"].split("|")[2:-1]] == ["0", "2", "0", "3"]
-    assert [c.strip() for c in rows["Endpoint testing"].split("|")[2:-1]] == ["1", "7", "No", "3"]
+    # The seed's four procedures, then the fleet's deploy and rollback.
+    assert [c.strip() for c in rows["Confirmations"].split("|")[2:-1]] == [
+        "0", "2", "0", "3", "2", "1"
+    ]  # fmt: skip
+    assert [c.strip() for c in rows["Endpoint testing"].split("|")[2:-1]] == [
+        "1", "7", "No", "3", "4", "2"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -83,14 +88,15 @@ def test_procedure_page_shows_every_step(
         if step.confirm:
             assert f"> {step.confirm}" in page
     assert "Point of no return" in page
-    assert "- **Last verified:** not verified yet" in page
+    assert page.count("**Last verified:**") == 1  # once per page, not once per step
 
 
 def test_production_page_has_warnings_confirmations_rollback_and_tasks(
     site: dict[str, str],
 ) -> None:
     page = site["procedures/deploy-production.md"]
-    assert page.count('!!! warning "Dangerous step"') == 3
+    # three dangerous steps, of which two only ask: the warning stands where something runs
+    assert page.count('!!! warning "Dangerous step"') == 1
     assert "> Are you sure you want to deploy $VERSION to PRODUCTION?" in page
     assert "## Automatic rollback" in page
     assert (
@@ -154,8 +160,9 @@ def test_verification_record_is_shown(tmp_path: Path, loaded: LoadedRunbook) -> 
     }
     (tmp_path / "verification.json").write_text(json.dumps(record), encoding="utf-8")
     page = pages(copy)["procedures/deploy-staging.md"]
-    assert "| Last verified | passed on 2026-01-17 15:01 UTC in 42 s |" in page
-    assert "- **Last verified:** passed (0.5 s)" in page
+    assert "**Last verified:** passed on 2026-01-17 15:01 UTC in 42 s" in page
+    assert '??? note "Verification of each step"' in page
+    assert "| [12. Health check](#deploy-staging-health-check) | passed (0.5 s) |" in page
     assert "not verified yet" in pages(copy)["procedures/deploy-production.md"]
 
 
@@ -217,7 +224,7 @@ def test_extension_pages_are_appended(
 ) -> None:
     monkeypatch.setattr(site_pages, "extension_pages", lambda _: {"rules/X1.md": "# X1 rule\n"})
     site = pages(loaded)
-    assert list(site)[-1] == "rules/X1.md"
+    assert list(site)[-2:] == ["rules/X1.md", "print.md"]
     assert page_title(site["rules/X1.md"]) == "X1 rule"
 
 
@@ -231,3 +238,23 @@ def test_confirmation_wording_matches_what_the_script_does(site: dict[str, str])
     )
     gate = page[page.index("Confirm the rollback plan") :]
     assert "stops unless the answer is `yes`" in gate.split("\n### ")[0]
+
+
+def test_the_step_phrases_are_read_once_per_version_of_the_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading them imports pytest-bdd and the step modules: they are kept in the cache."""
+    from runbook import cache
+
+    shutil.copy(EXAMPLE, tmp_path / "runbook.yaml")
+    read: list[int] = []
+    real = site_pages.vocabulary
+    monkeypatch.setattr(site_pages, "vocabulary", lambda: read.append(1) or real())
+    first = pages(load(tmp_path / "runbook.yaml"))
+    second = pages(load(tmp_path / "runbook.yaml"))
+    assert read == [1] and first == second
+    assert "Scenario steps" in first["reference/verification.md"]
+    assert (tmp_path / ".runbook" / "cache" / "vocabulary.json").is_file()
+    monkeypatch.setattr(cache, "tool_fingerprint", lambda: "another version of the tool")
+    assert pages(load(tmp_path / "runbook.yaml")) == first
+    assert read == [1, 1]

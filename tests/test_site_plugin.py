@@ -26,6 +26,7 @@ plugins:
 """
 
 
+@pytest.mark.slow
 def test_bare_mkdocs_yml_builds_the_whole_site(tmp_path: Path) -> None:
     shutil.copy(ROOT / "runbook.yaml", tmp_path / "runbook.yaml")
     (tmp_path / "mkdocs.yml").write_text(BARE, encoding="utf-8")
@@ -39,19 +40,29 @@ def test_bare_mkdocs_yml_builds_the_whole_site(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     site = tmp_path / "site"
-    html = (site / "procedures/deploy-production/index.html").read_text(encoding="utf-8")
+    html = (site / "procedures/deploy-production.html").read_text(encoding="utf-8")
     assert 'class="admonition warning"' in html
-    assert 'type="checkbox"' in (site / "checklists/index.html").read_text(encoding="utf-8")
+    assert 'type="checkbox"' in (site / "checklists.html").read_text(encoding="utf-8")
     index = (site / "index.html").read_text(encoding="utf-8")
-    assert '<pre class="mermaid"><code>flowchart LR' in index
-    assert (site / "assets/runbook/mermaid.min.js").is_file()
+    assert (
+        '<pre class="mermaid"><code>%%{init: {"flowchart": {"useMaxWidth": false}}}%%\nflowchart LR'
+        in index
+    )
+    for asset in ("mermaid.min.js", "file-protocol.js", "runbook.js", "runbook.css"):
+        assert (site / "assets/runbook" / asset).is_file()
+    assert (site / "search/search_index.js").is_file()
+    assert 'href="assets/runbook/runbook.css"' in index
+    assert '"navigation.instant"' in index and '"content.code.copy"' in index
     assert "Production deployment" in index  # nav set by the plugin
 
 
 def test_workflow_diagram_follows_the_procedures() -> None:
     runbook = load(ROOT / "runbook.yaml").runbook
     diagram = workflow(runbook)
-    assert diagram.startswith("flowchart LR")
+    assert diagram.splitlines()[:2] == [
+        '%%{init: {"flowchart": {"useMaxWidth": false}}}%%',
+        "flowchart LR",
+    ]
     assert diagram.count("subgraph ") == len(runbook.procedures)
     stages = sum(len(p.stages) for p in runbook.procedures.values())
     assert len(re.findall(r'^    p\d+s\d+\["', diagram, re.M)) == stages

@@ -18,8 +18,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from runbook import __version__
 from runbook.errors import Problem, RunbookError
 
@@ -78,6 +76,8 @@ def context(name: str) -> dict[str, str]:
 
 def render_files(name: str) -> dict[str, str]:
     """Every file of the scaffold, ``{relative path: text}``."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # not for `--help`
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,

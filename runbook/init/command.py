@@ -1,14 +1,11 @@
-"""The `init` command (registered in runbook/cli.py). Thin: scaffold, then say what is next."""
+"""The `init` command (listed in runbook/cli.py). Thin: scaffold, then say what is next."""
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
-
-from runbook.errors import RunbookError
 
 
 def _name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -32,12 +29,7 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     from runbook.console import ok, say
     from runbook.init import scaffold
 
-    try:
-        result = scaffold(directory, name=name, force=force)
-    except RunbookError as exc:
-        for line in exc.lines():
-            say(line, fg="red", err=True)
-        sys.exit(exc.exit_code)
+    result = scaffold(directory, name=name, force=force)
     for rel in result.written:
         ok(f"wrote {directory / rel}")
     say()

@@ -9,8 +9,10 @@ of where it runs (``upload``, ``remote`` and ``check_endpoints`` on the deployin
 ``check_endpoints`` on the target); a check or a diagnosis command runs as written, with none.
 
 Each finding is placed on the line of the YAML file where the offending line of the command is
-written. Shellcheck reads every command in one process (one small file each, so a parse error in
-one cannot hide the others); `bash -n` is cheap enough to run once per command.
+written. Shellcheck reads the commands in one process per core (one small file each, so a parse
+error in one cannot hide the others); `bash -n` is cheap enough to run once per command. Both
+results are kept in a ``ResultCache`` by the command's content hash, so a command that did not
+change is not checked again, and a command written twice is checked once.
 
 The useful commands (``commands:``) are not checked: they are shown for a person to adapt, and
 often hold placeholders such as ``<version>`` that are not meant to parse.
@@ -19,19 +21,27 @@ often hold placeholders such as ``<version>`` that are not meant to parse.
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from runbook.cache import ResultCache, content_key
 from runbook.errors import Location, Problem, RunbookError
-from runbook.lint.outputs import SHELLCHECK_TIMEOUT_S, Issue, shellcheck_binary
+from runbook.lint.outputs import (
+    SHELLCHECK_TIMEOUT_S,
+    Issue,
+    checker_id,
+    shellcheck_binary,
+    workers,
+)
 from runbook.model import RUNTIME_VARIABLES, Runbook, RunsOn
+from runbook.model.runtime import FLEET_VARIABLES
 from runbook.yamlsrc import DocPath, format_path
 
 if TYPE_CHECKING:
@@ -45,7 +55,7 @@ EXCLUDED: dict[str, str] = {
     "SC2012": "`ls` to show files to the person running the runbook (`ls -1t backups | head`) "
     "is what runbooks do; it is not parsed by a program.",
     "SC2016": "text in single quotes is often meant to expand elsewhere: on the target "
-    "(`remote 'echo $VERSION'`), or in `psql` or `awk`.",
+    "(`remote 'echo $VERSION'`), or in `sqlite3` or `awk`.",
     "SC2153": "a misspelt upper-case variable is reported by rule RB013, which knows the "
     "runtime variables and suggests the right one.",
 }
@@ -109,9 +119,21 @@ class Snippet:
 def snippets(rb: Runbook) -> Iterator[Snippet]:
     """Every command that runs as written: steps, checklist checks, diagnosis commands."""
     variables = tuple(RUNTIME_VARIABLES)
+    in_fleet = (*variables, *FLEET_VARIABLES)  # a fleet's playbooks also set these
+    fleet_steps = {
+        sid
+        for env in rb.environments.values()
+        if env.is_fleet and env.rolling is not None
+        for sid in (*env.rolling.drain, *env.rolling.undrain)
+    }
     for sid, step in rb.steps.items():
         if step.command is not None:
-            yield Snippet(("steps", sid, "command"), step.command, variables, HELPERS[step.runs_on])
+            fleet = sid in fleet_steps or any(
+                rb.environments[rb.procedures[pid].environment].is_fleet
+                for pid in rb.procedures_using(sid)
+            )
+            names = in_fleet if fleet else variables
+            yield Snippet(("steps", sid, "command"), step.command, names, HELPERS[step.runs_on])
     for cid, checklist in rb.checklists.items():
         for i, item in enumerate(checklist.items):
             if item.check is not None:
@@ -172,9 +194,11 @@ def _located(
     return at.file, at.line, at.column
 
 
-def _syntax_issues(loaded: LoadedRunbook, snippet: Snippet) -> list[Issue]:
+def _syntax_issues(
+    loaded: LoadedRunbook, snippet: Snippet, errors: list[tuple[int, str]]
+) -> list[Issue]:
     issues = []
-    for line, message in syntax_errors(snippet.text):
+    for line, message in errors:
         file, at_line, at_column = _located(
             loaded, snippet, line, _first_column(snippet.text, line)
         )
@@ -185,30 +209,53 @@ def _syntax_issues(loaded: LoadedRunbook, snippet: Snippet) -> list[Issue]:
     return issues
 
 
-def _shellcheck_issues(loaded: LoadedRunbook, found: list[Snippet]) -> list[Issue]:
-    """Shellcheck's comments on every command, from one process reading one file each."""
-    if not found:
-        return []
+def _shellcheck_args(binary: str) -> list[str]:
+    return [binary, "--shell=bash", "--format=json1", f"--exclude={','.join(EXCLUDED)}"]
+
+
+def _shellcheck_batch(binary: str, scripts: list[str]) -> list[list[dict[str, object]]]:
+    """Shellcheck's comments on each script, from one process reading one file each."""
     with tempfile.TemporaryDirectory(prefix="runbook-commands-") as tmp:
-        files: dict[str, Snippet] = {}
-        for index, snippet in enumerate(found):
+        names: dict[str, int] = {}
+        for index, text in enumerate(scripts):
             name = str(Path(tmp) / f"{index:05d}.sh")
-            Path(name).write_text(snippet.script(), encoding="utf-8")
-            files[name] = snippet
-        proc = _run(
-            [
-                shellcheck_binary(),
-                "--shell=bash",
-                "--format=json1",
-                f"--exclude={','.join(EXCLUDED)}",
-                *files,
-            ]
-        )
+            Path(name).write_text(text, encoding="utf-8")
+            names[name] = index
+        proc = _run([*_shellcheck_args(binary), *names])
     if proc.returncode not in (0, 1):
         raise RunbookError(Problem(f"shellcheck failed on the commands: {proc.stderr.strip()}"))
-    issues = []
+    found: list[list[dict[str, object]]] = [[] for _ in scripts]
     for comment in json.loads(proc.stdout or '{"comments": []}')["comments"]:
-        snippet = files[comment["file"]]
+        found[names[comment["file"]]].append(
+            {k: comment[k] for k in ("code", "message", "level", "line", "column")}
+        )
+    return found
+
+
+def _shellcheck_comments(
+    found: list[Snippet], cache: ResultCache, pool: ThreadPoolExecutor
+) -> dict[str, list[dict[str, Any]]]:
+    """Shellcheck's comments by each command's script; those not in ``cache`` from one
+    batch per core, run at the same time."""
+    binary = shellcheck_binary()
+    prefix = (checker_id(binary), *_shellcheck_args("shellcheck"))
+    keys = {script: content_key(*prefix, script) for script in {s.script() for s in found}}
+    missing = [script for script, key in keys.items() if cache.get(key) is None]
+    count = workers(len(missing))
+    batches = [batch for batch in (missing[i::count] for i in range(count)) if batch]
+    for batch, comments in zip(
+        batches, pool.map(lambda b: _shellcheck_batch(binary, b), batches), strict=True
+    ):
+        for script, script_comments in zip(batch, comments, strict=True):
+            cache.put(keys[script], script_comments)
+    return {script: cache.get(key) or [] for script, key in keys.items()}
+
+
+def _shellcheck_issues(
+    loaded: LoadedRunbook, snippet: Snippet, comments: list[dict[str, Any]]
+) -> list[Issue]:
+    issues = []
+    for comment in comments:
         line = snippet.command_line(comment["line"])
         file, at_line, at_column = _located(loaded, snippet, line, comment["column"] - 1)
         issues.append(
@@ -225,14 +272,36 @@ def _shellcheck_issues(loaded: LoadedRunbook, found: list[Snippet]) -> list[Issu
     return issues
 
 
-def check_commands(loaded: LoadedRunbook) -> tuple[list[Issue], int]:
-    """``bash -n`` and shellcheck findings on every command, and how many commands there are."""
+def _syntax(
+    found: list[Snippet], cache: ResultCache, pool: ThreadPoolExecutor
+) -> dict[str, list[tuple[int, str]]]:
+    """``bash -n``'s errors by each command's text; those not in ``cache`` in ``pool``."""
+    bash = shutil.which("bash")
+    ident = checker_id(bash) if bash else "bash"
+    keys = {text: content_key(ident, "-n", text) for text in {s.text for s in found}}
+    missing = [text for text, key in keys.items() if cache.get(key) is None]
+    for text, errors in zip(missing, pool.map(syntax_errors, missing), strict=True):
+        cache.put(keys[text], [list(error) for error in errors])
+    return {
+        text: [(int(e[0]), str(e[1])) for e in cache.get(key) or []] for text, key in keys.items()
+    }
+
+
+def check_commands(
+    loaded: LoadedRunbook, cache: ResultCache | None = None
+) -> tuple[list[Issue], int]:
+    """``bash -n`` and shellcheck findings on every command, and how many commands there are.
+
+    Results come from ``cache`` when a command's text was checked before.
+    """
     found = list(snippets(loaded.runbook))
-    workers = max(1, min(len(found), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        syntax = [
-            i for issues in pool.map(lambda s: _syntax_issues(loaded, s), found) for i in issues
-        ]
-    issues = syntax + _shellcheck_issues(loaded, found)
+    cache = cache if cache is not None else ResultCache(None, "commands")
+    with ThreadPoolExecutor(max_workers=workers(len(found))) as pool:
+        syntax = _syntax(found, cache, pool)
+        comments = _shellcheck_comments(found, cache, pool)
+    issues = []
+    for snippet in found:
+        issues += _syntax_issues(loaded, snippet, syntax[snippet.text])
+        issues += _shellcheck_issues(loaded, snippet, comments[snippet.script()])
     issues.sort(key=lambda i: (i.file, i.line or 0, i.column or 0, i.rule))
     return issues, len(found)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from runbook.errors import Location
+from runbook.lint.incidents import matrix_agrees_with_emergencies, reachable_out_of_hours
 from runbook.lint.operations import checklist_not_empty, escalation_reachable, metric_thresholds
 from runbook.lint.procedures import (
     backup_before_migration,
@@ -21,6 +22,7 @@ from runbook.lint.procedures import (
     rollback_procedure_exists,
     safety_backup_before_restore,
 )
+from runbook.lint.routing import no_secrets_in_routing
 from runbook.lint.rule import Finding, Hit, Rule, rule
 from runbook.lint.secrets import no_literal_secrets
 from runbook.lint.variables import known_variables
@@ -88,6 +90,9 @@ RULES: tuple[Rule, ...] = tuple(
             known_ignores,
             safety_backup_before_restore,
             known_variables,
+            reachable_out_of_hours,
+            matrix_agrees_with_emergencies,
+            no_secrets_in_routing,
         ),
         key=lambda r: r.id,
     )

@@ -3,7 +3,9 @@
 Drift compares each committed generated file with what the runbook renders now; a file that
 is missing counts as drift, because CI must not pass on a checkout that never ran `runbook
 build`. Shellcheck runs on the rendered scripts themselves (not the committed copies), so a
-generator change that breaks a script is caught even before anyone rebuilds.
+generator change that breaks a script is caught even before anyone rebuilds. Its comments
+are kept in a ``ResultCache`` by the script's content hash: an unchanged script is not
+checked again.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from runbook.cache import ResultCache, content_key
 from runbook.errors import Problem, RunbookError
 
-__all__ = ["Issue", "drift", "shellcheck", "shellcheck_binary", "stale"]
+__all__ = ["Issue", "checker_id", "drift", "shellcheck", "shellcheck_binary", "stale", "workers"]
 
 SHELLCHECK_TIMEOUT_S = 120
+_SCRIPT_ARGS = ("--shell=bash", "--format=json1", "--external-sources", "-")
 
 
 @dataclass(frozen=True)
@@ -123,15 +127,20 @@ def _says_generated(path: Path) -> bool:
 
 
 def stale(outputs: dict[str, str], root: Path, source: str) -> list[Issue]:
-    """Scripts an earlier build generated that the source no longer does (a renamed procedure).
+    """Scripts (and playbooks) an earlier build generated that the source no longer does.
 
-    Left behind, such a script still runs an old procedure; only files whose header says they
+    Left behind, such a file still runs an old procedure; only files whose header says they
     are generated count, so hand-written scripts beside them are never reported.
     """
-    folders = {Path(rel).parent for rel in outputs if rel.endswith(".sh")}
+    kinds = {".sh": "*.sh", ".yml": "*.yml"}
+    folders = {
+        (Path(rel).parent, kinds[Path(rel).suffix])
+        for rel in outputs
+        if rel.endswith(".sh") or rel.startswith("playbooks/")
+    }
     issues = []
-    for folder in sorted(folders):
-        for path in sorted((root / folder).glob("*.sh")):
+    for folder, pattern in sorted(folders):
+        for path in sorted((root / folder).glob(pattern)):
             rel = (folder / path.name).as_posix()
             if rel not in outputs and _says_generated(path):
                 message = (
@@ -152,10 +161,25 @@ def shellcheck_binary() -> str:
     return found
 
 
-def _shellcheck_one(binary: str, rel: str, text: str, root: Path) -> list[Issue]:
+def checker_id(binary: str) -> str:
+    """What identifies a checker's results: its path, size and modification time (a new
+    version is a new file), without starting it. One that cannot be found fails when run."""
+    try:
+        info = os.stat(binary)
+    except OSError:
+        return binary
+    return f"{binary}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def workers(jobs: int) -> int:
+    """How many checker processes to run at once: one per core, at most one per job."""
+    return max(1, min(jobs, os.cpu_count() or 1))
+
+
+def _comments(binary: str, rel: str, text: str) -> list[dict[str, object]]:
     try:
         proc = subprocess.run(
-            [binary, "--shell=bash", "--format=json1", "--external-sources", "-"],
+            [binary, *_SCRIPT_ARGS],
             input=text,
             capture_output=True,
             text=True,
@@ -166,27 +190,36 @@ def _shellcheck_one(binary: str, rel: str, text: str, root: Path) -> list[Issue]
         raise RunbookError(Problem(f"shellcheck failed on {rel}: {exc}")) from None
     if proc.returncode not in (0, 1):
         raise RunbookError(Problem(f"shellcheck failed on {rel}: {proc.stderr.strip()}"))
-    shown = _display(root / rel)
+    comments: list[dict[str, object]] = json.loads(proc.stdout or '{"comments": []}')["comments"]
+    return [{k: c[k] for k in ("code", "message", "level", "line", "column")} for c in comments]
+
+
+def shellcheck(
+    scripts: dict[str, str], root: Path, cache: ResultCache | None = None
+) -> list[Issue]:
+    """Shellcheck's comments on each rendered script, as issues on the script's path.
+
+    Scripts not in ``cache`` are checked in parallel, one process per core.
+    """
+    binary = shellcheck_binary()
+    cache = cache if cache is not None else ResultCache(None, "shellcheck")
+    ident = checker_id(binary)
+    names = sorted(scripts)
+    keys = {rel: content_key(ident, *_SCRIPT_ARGS, scripts[rel]) for rel in names}
+    missing = [rel for rel in names if cache.get(keys[rel]) is None]
+    with ThreadPoolExecutor(max_workers=workers(len(missing))) as pool:
+        found = pool.map(lambda rel: _comments(binary, rel, scripts[rel]), missing)
+        for rel, comments in zip(missing, found, strict=True):
+            cache.put(keys[rel], comments)
     return [
         Issue(
             "shellcheck",
             f"SC{comment['code']}",
             f"{comment['message']} ({comment['level']})",
-            shown,
+            _display(root / rel),
             comment["line"],
             comment["column"],
         )
-        for comment in json.loads(proc.stdout or '{"comments": []}')["comments"]
+        for rel in names
+        for comment in cache.get(keys[rel]) or []
     ]
-
-
-def shellcheck(scripts: dict[str, str], root: Path) -> list[Issue]:
-    """Shellcheck's comments on each rendered script, as issues on the script's path.
-
-    The scripts are checked in parallel: shellcheck takes most of `runbook check`'s time.
-    """
-    binary = shellcheck_binary()
-    names = sorted(scripts)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(names), os.cpu_count() or 1))) as pool:
-        results = pool.map(lambda rel: _shellcheck_one(binary, rel, scripts[rel], root), names)
-        return [issue for issues in results for issue in issues]

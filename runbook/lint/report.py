@@ -33,7 +33,11 @@ class CheckReport:
     generated: int = 0
     scripts: int = 0
     commands: int = 0
+    playbooks: int = 0
     verified: bool = False
+    #: Checks that ran on the monitoring files, and checks skipped for a missing tool.
+    tools: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -41,7 +45,10 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         by_kind = Counter(issue.kind for issue in self.issues)
-        return {kind: by_kind.get(kind, 0) for kind in ("lint", "drift", "shellcheck", "verify")}
+        kinds = ["lint", "drift", "shellcheck", "monitoring", "history", "verify"]
+        if self.playbooks:
+            kinds.insert(3, "ansible")
+        return {kind: by_kind.get(kind, 0) for kind in kinds}
 
     def summary(self) -> str:
         if not self.issues:
@@ -51,6 +58,10 @@ class CheckReport:
                 f"{self.generated} generated files are up to date",
                 f"shellcheck is clean on {self.scripts} scripts and {self.commands} commands",
             ]
+            if self.tools:
+                parts.append(f"{', '.join(self.tools)} pass")
+            if self.playbooks:
+                parts.append(f"Ansible's checks pass on {self.playbooks} playbooks")
             if self.verified:
                 parts.append("the staging target verifies")
             return "; ".join(parts)
@@ -68,6 +79,7 @@ def json_text(report: CheckReport) -> str:
             "exit_code": report.exit_code,
             "counts": report.counts(),
             "issues": [asdict(issue) for issue in report.issues],
+            "notes": report.notes,
         },
         indent=2,
     )
@@ -139,6 +151,7 @@ def github_lines(report: CheckReport) -> list[str]:
         if issue.detail:
             diff = [inert(line) for line in shown_diff(issue.detail)]
             lines += [f"::group::diff {_escape_data(issue.file)}", *diff, "::endgroup::"]
+    lines += [f"::notice title=skipped::{_escape_data(note)}" for note in report.notes]
     lines.append(inert(report.summary()))
     return lines
 

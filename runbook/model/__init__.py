@@ -5,8 +5,11 @@ Data flows one way: YAML -> `runbook.loader` -> these objects -> site, scripts, 
 
 from runbook.model.base import Id, Ignore, RunsOn
 from runbook.model.environment import Endpoint, Environment
+from runbook.model.fleet import EarlierBatches, Rolling
 from runbook.model.operations import (
     Channel,
+    ChannelHours,
+    ChannelKind,
     Command,
     Contact,
     Emergency,
@@ -15,6 +18,8 @@ from runbook.model.operations import (
 )
 from runbook.model.procedures import Procedure, ProcedureKind, Stage
 from runbook.model.reference import (
+    MEASURE_UNITS,
+    AlertRouting,
     BackupPolicy,
     Checklist,
     ChecklistCategory,
@@ -22,20 +27,26 @@ from runbook.model.reference import (
     CommandGroup,
     DeploymentLog,
     Direction,
+    Measure,
     Metric,
     Monitoring,
     PerformanceTarget,
 )
 from runbook.model.runbook import Runbook, Service
-from runbook.model.runtime import HELPER_FUNCTIONS, RUNTIME_VARIABLES
+from runbook.model.runtime import FLEET_VARIABLES, HELPER_FUNCTIONS, RUNTIME_VARIABLES
 from runbook.model.steps import Expect, FileExpectation, OnFailure, Step
 from runbook.model.target import DataHooks, Release, Releases, Target, TargetImage
 
 __all__ = [
+    "FLEET_VARIABLES",
     "HELPER_FUNCTIONS",
+    "MEASURE_UNITS",
     "RUNTIME_VARIABLES",
+    "AlertRouting",
     "BackupPolicy",
     "Channel",
+    "ChannelHours",
+    "ChannelKind",
     "Checklist",
     "ChecklistCategory",
     "ChecklistItem",
@@ -45,6 +56,7 @@ __all__ = [
     "DataHooks",
     "DeploymentLog",
     "Direction",
+    "EarlierBatches",
     "Emergency",
     "Endpoint",
     "Environment",
@@ -53,6 +65,7 @@ __all__ = [
     "FileExpectation",
     "Id",
     "Ignore",
+    "Measure",
     "Metric",
     "Monitoring",
     "OnFailure",
@@ -61,6 +74,7 @@ __all__ = [
     "ProcedureKind",
     "Release",
     "Releases",
+    "Rolling",
     "Runbook",
     "RunsOn",
     "Service",

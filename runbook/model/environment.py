@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from runbook.model.base import Strict
+from runbook.model.base import Id, Strict
 from runbook.model.ere import check_ere
+from runbook.model.fleet import Rolling
 from runbook.model.runtime import DEPLOY_PATH_CONTRACT
 from runbook.model.text import Code, Label, Prose
 
@@ -37,6 +45,11 @@ UrlPath = Annotated[
     Field(description="Path of an HTTP request, starting with `/`."),
 ]
 
+Groups = Annotated[
+    dict[Id, Annotated[list[Host], Field(min_length=1, max_length=500)]],
+    Field(min_length=1, description="Host groups of a fleet: group id -> its hosts, in order."),
+]
+
 
 class Endpoint(Strict):
     """An HTTP endpoint checked after a deploy or rollback, from the target itself."""
@@ -54,7 +67,18 @@ class Environment(Strict):
 
     title: Label = Field(description="Human name, e.g. `Staging`.")
     description: Prose = Field("", description="What this environment is for.")
-    host: Host
+    host: Host | None = Field(
+        None,
+        description="The one host the scripts deploy to; a fleet names `groups` instead.",
+    )
+    groups: Groups | None = Field(
+        None,
+        description="A fleet: host groups (e.g. `app`, `db`, `lb`), each a list of hosts. "
+        "Its procedures are generated as Ansible playbooks, not bash scripts.",
+    )
+    rolling: Rolling | None = Field(
+        None, description="A fleet's rolling policy: which group is deployed in batches, how."
+    )
     ssh_user: User = Field(description="User the scripts log in as (key authentication only).")
     ssh_port: StrictInt = Field(22, ge=1, le=65535, description="SSH port of the host.")
     deploy_path: AbsPath = Field(description=DEPLOY_PATH_CONTRACT)
@@ -104,6 +128,43 @@ class Environment(Strict):
     @classmethod
     def _tag_pattern_is_ere(cls, value: str) -> str:
         return check_ere(value)
+
+    @model_validator(mode="after")
+    def _one_host_or_a_fleet(self) -> Environment:
+        if (self.host is None) == (self.groups is None):
+            raise ValueError("give either `host` (one host) or `groups` (a fleet), not both")
+        if self.groups is None:
+            if self.rolling is not None:
+                raise ValueError("`rolling` applies only to a fleet (`groups`)")
+            return self
+        if self.rolling is None:
+            raise ValueError("a fleet needs a `rolling` policy (at least its `group`)")
+        seen: dict[str, str] = {}
+        for group, hosts in self.groups.items():
+            for host in hosts:
+                if host in seen:
+                    raise ValueError(f"host {host} is in both groups {seen[host]} and {group}")
+                seen[host] = group
+        named = {"group": self.rolling.group, "balancer": self.rolling.balancer}
+        for what, name in named.items():
+            if name is not None and name not in self.groups:
+                known = ", ".join(self.groups)
+                raise ValueError(f"rolling.{what} '{name}' is not one of the groups ({known})")
+        if (self.rolling.drain or self.rolling.undrain) and self.rolling.balancer is None:
+            raise ValueError("rolling.drain and rolling.undrain need a `balancer` group")
+        return self
+
+    @property
+    def is_fleet(self) -> bool:
+        """Several hosts in groups, deployed by Ansible playbooks rather than one bash script."""
+        return self.groups is not None
+
+    @property
+    def all_hosts(self) -> list[str]:
+        """Every host of the environment: the one host, or the fleet's in group order."""
+        if self.groups is None:
+            return [self.host] if self.host else []
+        return [host for hosts in self.groups.values() for host in hosts]
 
     @property
     def health_url(self) -> str:

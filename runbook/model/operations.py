@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from runbook.model.base import Id, RunsOn, SeverityLevel, Strict
 from runbook.model.text import BASH_INT_MAX, Code, Label, Prose, Text
@@ -19,6 +19,11 @@ class Severity(Strict):
     action: Label = Field(description="What to do, e.g. `Immediate rollback`.")
     examples: list[Text] = Field(
         default_factory=list, description="Typical incidents of this level."
+    )
+    out_of_hours: StrictBool = Field(
+        True,
+        description="Whether an incident of this level calls people at night and on weekends; "
+        "`false` for a level that waits for business hours.",
     )
 
 
@@ -53,11 +58,48 @@ class ChannelKind(StrEnum):
     email = "email"
 
 
+class ChannelHours(StrEnum):
+    """When a channel reaches its contact."""
+
+    always = "always"
+    business = "business"
+
+
+#: A link that opens a channel: https only, and nothing markdown or HTML could read otherwise.
+URL_PATTERN = r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/?=&%+-]*)?$"
+
+
 class Channel(Strict):
     """One way to reach a contact."""
 
     kind: ChannelKind = Field(description="`pager`, `phone`, `slack` or `email`.")
-    value: Label = Field(description="Address, handle or number.")
+    value: Label = Field(
+        description="Address, handle or number. A phone or pager value that starts with a "
+        "number is a `tel:` link on the site, an email address a `mailto:` link."
+    )
+    hours: ChannelHours = Field(
+        ChannelHours.always,
+        description="`always`, or `business` for a channel that reaches the contact in "
+        "business hours only (a desk phone). Out of hours, the site lists only the phone and "
+        "pager channels that are `always`: nobody reads chat or email at 3 a.m.",
+    )
+    url: str | None = Field(
+        None,
+        max_length=2048,
+        pattern=URL_PATTERN,
+        description="An https link that opens the channel: the chat channel, the paging "
+        "service's page. The site links the value to it.",
+    )
+
+    @property
+    def out_of_hours(self) -> bool:
+        """Whether this channel reaches its contact at night: a phone or a pager, at any hour.
+
+        The one definition for the site's night-time contacts and the lint rule that asks
+        every escalation level for one.
+        """
+        waking = self.kind in (ChannelKind.phone, ChannelKind.pager)
+        return waking and self.hours is ChannelHours.always and bool(self.value.strip())
 
 
 class Contact(Strict):
@@ -78,3 +120,8 @@ class EscalationLevel(Strict):
         ge=0, le=BASH_INT_MAX, description="Minutes into the incident when this level is called."
     )
     when: Label = Field(description="What triggers this level.")
+    severities: list[SeverityLevel] = Field(
+        default_factory=list,
+        description="Severities this level is called for, e.g. `[P0, P1]`; empty means every "
+        "severity.",
+    )

@@ -42,6 +42,12 @@ class Procedure(Strict):
         pattern=r"^[a-z0-9][a-z0-9-]*\.sh$",
         description="File name of the generated script in `scripts/`; none means no script.",
     )
+    playbook: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]*\.yml$",
+        description="For a fleet environment: file name of the generated Ansible playbook in "
+        "`playbooks/` (a fleet has playbooks, a single host has scripts).",
+    )
     stages: list[Stage] = Field(min_length=1, description="Stages in order.")
     point_of_no_return: Id | None = Field(
         None,

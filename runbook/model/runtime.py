@@ -93,3 +93,9 @@ DEPLOY_PATH_CONTRACT = (
     + _listing(TARGET_FILES, "`{}`")
     + " Anything else (such as `shared/`) is the runbook's own."
 )
+
+#: Runtime variables only the fleet playbooks set (the bash scripts reach one host).
+FLEET_VARIABLES: dict[str, str] = {
+    "HOST": "In a playbook: the inventory name of the host the step acts for (the batch's "
+    "host; for drain and undrain steps on the balancer, the host being drained).",
+}

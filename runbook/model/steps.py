@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
-from runbook.model.base import Ignore, RunsOn, Strict
+from runbook.model.base import Id, Ignore, RunsOn, Strict
 from runbook.model.runtime import COMMAND_CONTRACT
 from runbook.model.text import BASH_INT_MAX, Code, Label, OptionalCode, Prose
 
@@ -83,6 +83,11 @@ class Step(Strict):
     runs_on: RunsOn = Field(
         RunsOn.local, description="`local` (deploying machine) or `remote` (target)."
     )
+    once_on: Id | None = Field(
+        None,
+        description="In a fleet: run once per deploy, on the first host of this group, "
+        "instead of on every host of each batch (migrations, backups). A single host ignores it.",
+    )
     command: OptionalCode | None = Field(None, description=COMMAND_CONTRACT)
     confirm: Code | None = Field(
         None,
@@ -111,6 +116,8 @@ class Step(Strict):
     def _has_action(self) -> Step:
         if self.command is None and self.confirm is None:
             raise ValueError("a step needs a `command`, a `confirm` question, or both")
+        if self.once_on is not None and self.runs_on is not RunsOn.remote:
+            raise ValueError("`once_on` applies to a remote step (`runs_on: remote`)")
         return self
 
     @property

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
-from runbook.model.base import Strict
+from runbook.model.base import Id, Strict
 from runbook.model.text import Code, OptionalCode
 
 RELATIVE_PATTERN = r"^[A-Za-z0-9._@+-][A-Za-z0-9._/@+-]*$"
@@ -152,6 +152,41 @@ class DataHooks(Strict):
     read: Shell = Field(description="Run as the deploy user: print every recorded mark.")
 
 
+class FleetGroup(Strict):
+    """How the containers of one host group run: the same image, their own processes."""
+
+    start: Shell = Field(
+        description="Run as root when a container of this group starts, after sshd, instead of "
+        "`start`. `$RUNBOOK_GROUP` names the group and `$HOSTS_<GROUP>` (e.g. `$HOSTS_APP`) "
+        "lists each group's host names, which resolve between the containers."
+    )
+    reset: Shell | None = Field(
+        None, description="Run as root on each host of the group before each scenario."
+    )
+    activate: Shell | None = Field(
+        None,
+        description="Run as root after the harness installed a release on a host of the "
+        "rolling group; default `activate`.",
+    )
+
+
+class FleetTarget(Strict):
+    """A fleet environment's staging target: one container per host, on a private network.
+
+    Every container runs the target image; each group says how its processes start. Only
+    SSH (every host) and the `ingress` group's first host's `http_port` are published, on
+    127.0.0.1, where the probe requests the service through the load balancer.
+    """
+
+    environment: Id = Field(description="The fleet environment whose hosts the containers play.")
+    ingress: Id = Field(
+        description="The group whose first host the probe requests (the load balancer)."
+    )
+    groups: dict[Id, FleetGroup] = Field(
+        min_length=1, description="How each of the environment's groups runs, by group id."
+    )
+
+
 class Target(Strict):
     """The team's staging target: image, processes, hooks and the releases it deploys."""
 
@@ -191,4 +226,9 @@ class Target(Strict):
     releases: Releases = Field(description="The releases the scenarios deploy.")
     ready_timeout: StrictInt = Field(
         90, ge=5, le=900, description="Seconds to wait for the service to answer after a start."
+    )
+    fleet: FleetTarget | None = Field(
+        None,
+        description="A fleet environment's target: one container per host, for the fleet "
+        "scenarios (rolling deploy, batch rollback, unreachable host, fleet rollback, lock).",
     )

@@ -62,6 +62,9 @@ def features(loaded: LoadedRunbook) -> dict[str, str]:
             )
         ],
     )
+    from runbook.scenarios.derive_fleet import fleet_features
+
+    out.update(fleet_features(loaded, header))
     emergencies = [eid for eid, e in rb.emergencies.items() if e.diagnosis]
     if emergencies and first_deploy:
         out["emergencies.feature"] = header + _feature(

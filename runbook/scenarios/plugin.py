@@ -14,17 +14,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest_plugins = ["runbook.scenarios.given", "runbook.scenarios.when", "runbook.scenarios.then"]
+pytest_plugins = [
+    "runbook.scenarios.given",
+    "runbook.scenarios.when",
+    "runbook.scenarios.then",
+    "runbook.scenarios.fleet",
+    "runbook.scenarios.fleet_steps",
+]
 
 RESULTS_ENV = "RUNBOOK_VERIFY_RESULTS"
 RUNBOOK_ENV = "RUNBOOK_VERIFY_FILE"
 STATE_ENV = "RUNBOOK_VERIFY_STATE"
+#: Where the scripts' JSON-lines logs of every scenario are kept, when set.
+LOGS_ENV = "RUNBOOK_VERIFY_LOGS"
 RECORDER = pytest.StashKey["Recorder"]()
 
 
@@ -140,7 +149,10 @@ def world(
 
     repo = service_checkout.copy(tmp_path / "checkout")
     procedures = {p.script: pid for pid, p in runbook_loaded.runbook.procedures.items() if p.script}
-    runner = Runner(scripts_dir, repo.path, target.ssh_config, tmp_path / "logs", procedures)
+    logs = tmp_path / "logs"
+    if os.environ.get(LOGS_ENV):  # kept for `runbook history --from`
+        logs = Path(os.environ[LOGS_ENV]) / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    runner = Runner(scripts_dir, repo.path, target.ssh_config, logs, procedures)
     state = World(
         runbook_loaded, target, control, repo, runner, artifacts, request.node.user_properties
     )
@@ -178,6 +190,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RECORDER] = Recorder()
     config.pluginmanager.register(config.stash[RECORDER], "runbook-verify-recorder")
     config.addinivalue_line("markers", "container: needs Docker and the team's staging target")
+    config.addinivalue_line("markers", "fleet: needs Docker, Ansible and the fleet target")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

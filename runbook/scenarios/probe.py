@@ -50,9 +50,15 @@ class Probe(threading.Thread):
         url: str,
         unhealthy_versions: frozenset[str] = frozenset(),
         known_versions: frozenset[str] = frozenset(),
+        max_seconds: float | None = None,
+        keepalive: bool = True,
+        max_requests: int | None = None,
     ) -> None:
         super().__init__(daemon=True)
         self.url = url
+        self.max_seconds = max_seconds  # None: MAX_SECONDS, read when the probe runs
+        self.max_requests = max_requests  # None: MAX_REQUESTS
+        self.keepalive = keepalive
         self.unhealthy = unhealthy_versions
         self.known = known_versions | unhealthy_versions
         self.report = ProbeReport()
@@ -60,12 +66,15 @@ class Probe(threading.Thread):
 
     def run(self) -> None:
         start = time.monotonic()
-        with httpx.Client(timeout=5.0) as client:
+        max_requests = self.max_requests or MAX_REQUESTS
+        max_seconds = self.max_seconds or MAX_SECONDS
+        limits = httpx.Limits() if self.keepalive else httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(timeout=5.0, limits=limits) as client:
             while not self._stop_event.is_set():
-                if self.report.requests >= MAX_REQUESTS:
+                if self.report.requests >= max_requests:
                     self.report.bound = "requests"
                     break
-                if time.monotonic() - start > MAX_SECONDS:
+                if time.monotonic() - start > max_seconds:
                     self.report.bound = "seconds"
                     break
                 self._one(client)

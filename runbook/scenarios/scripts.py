@@ -76,18 +76,9 @@ class Runner:
 
     def start(self, command: str) -> Started:
         """Start the script in the background, in its own process group and log directory."""
-        argv = shlex.split(command)
-        script = self.scripts_dir / argv[0]
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
-        env = {
-            **os.environ,
-            "RUNBOOK_SSH_CONFIG": self.ssh_config,
-            "RUNBOOK_LOG_DIR": str(log_dir),
-            "NO_COLOR": "1",
-        }
+        argv, log_dir, env = self._prepare(command)
         process = subprocess.Popen(
-            ["bash", str(script), *argv[1:]],
+            argv,
             cwd=self.checkout,
             env=env,
             text=True,
@@ -96,7 +87,21 @@ class Runner:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        return Started(command, self.procedures[argv[0]], process, log_dir, time.monotonic())
+        procedure = self.procedures[shlex.split(command)[0]]
+        return Started(command, procedure, process, log_dir, time.monotonic())
+
+    def _prepare(self, command: str) -> tuple[list[str], Path, dict[str, str]]:
+        """The argv, a fresh log directory and the environment of one run of a script."""
+        words = shlex.split(command)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
+        env = {
+            **os.environ,
+            "RUNBOOK_SSH_CONFIG": self.ssh_config,
+            "RUNBOOK_LOG_DIR": str(log_dir),
+            "NO_COLOR": "1",
+        }
+        return ["bash", str(self.scripts_dir / words[0]), *words[1:]], log_dir, env
 
     def run(
         self,
@@ -119,15 +124,7 @@ class Runner:
         The scripts read confirmations from /dev/tty; here the terminal is a pty whose
         output is scanned for a question and ``answer`` gives the text typed back.
         """
-        argv = shlex.split(command)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.log_dir))
-        env = {
-            **os.environ,
-            "RUNBOOK_SSH_CONFIG": self.ssh_config,
-            "RUNBOOK_LOG_DIR": str(log_dir),
-            "NO_COLOR": "1",
-        }
+        argv, log_dir, env = self._prepare(command)
         leader, follower = pty.openpty()
 
         def become_terminal_session() -> None:
@@ -139,7 +136,7 @@ class Runner:
         if probe:
             probe.start()
         process = subprocess.Popen(
-            ["bash", str(self.scripts_dir / argv[0]), *argv[1:]],
+            argv,
             cwd=self.checkout,
             env=env,
             stdin=follower,
@@ -150,10 +147,11 @@ class Runner:
         os.close(follower)
         output = _converse(leader, process, answer, started + TIMEOUT_S)
         os.close(leader)
-        run = Started(command, self.procedures[argv[0]], process, log_dir, started)  # type: ignore[arg-type]
+        procedure = self.procedures[shlex.split(command)[0]]
+        run = Started(command, procedure, process, log_dir, started)  # type: ignore[arg-type]
         return ScriptRun(
             command,
-            run.procedure,
+            procedure,
             process.wait(),
             output,
             time.monotonic() - started,

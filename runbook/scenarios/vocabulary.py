@@ -11,7 +11,12 @@ import inspect
 import re
 from dataclasses import dataclass
 
-MODULES = ("runbook.scenarios.given", "runbook.scenarios.when", "runbook.scenarios.then")
+MODULES = (
+    "runbook.scenarios.given",
+    "runbook.scenarios.when",
+    "runbook.scenarios.then",
+    "runbook.scenarios.fleet_steps",
+)
 STEP_PREFIX = "pytestbdd_stepdef_"
 
 

@@ -1,34 +1,14 @@
-"""The `build` and `serve` commands (registered in runbook/cli.py). Thin: load, call, report."""
+"""The `build` and `serve` commands (listed in runbook/cli.py). Thin: load, call, report."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
+from runbook.arguments import file_argument
 from runbook.console import ok, say
-
-#: Same as the other commands' FILE argument (runbook/cli.py), which imports this module.
-source_argument = click.argument(
-    "file", default="runbook.yaml", type=click.Path(dir_okay=True, path_type=Path)
-)
-
-
-def handle_errors(func: Callable[..., None]) -> Callable[..., None]:
-    """The CLI's own error handling (runbook.cli.handle_errors), looked up when called."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        from runbook.cli import handle_errors as cli_handle_errors
-
-        cli_handle_errors(func)(*args, **kwargs)
-
-    return wrapper
-
 
 CONFIG_HELP = "mkdocs configuration (default: mkdocs.yml beside FILE)."
 
@@ -38,7 +18,7 @@ def _config(file: Path, config: Path | None) -> Path:
 
 
 @click.command()
-@source_argument
+@file_argument
 @click.option(
     "--site-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -49,7 +29,6 @@ def _config(file: Path, config: Path | None) -> Path:
 @click.option(
     "--config", "config", type=click.Path(dir_okay=False, path_type=Path), help=CONFIG_HELP
 )
-@handle_errors
 def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None) -> None:
     """Render the site, single-file runbook, scripts and schema from FILE.
 
@@ -77,12 +56,11 @@ def build(file: Path, site_dir: Path | None, no_site: bool, config: Path | None)
 
 
 @click.command()
-@source_argument
+@file_argument
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--config", "config", type=click.Path(dir_okay=False, path_type=Path), help=CONFIG_HELP
 )
-@handle_errors
 def serve(file: Path, port: int, config: Path | None) -> None:
     """Serve the site of FILE on http://127.0.0.1:PORT/, rebuilding when the YAML changes."""
     from runbook.loader import load

@@ -20,6 +20,8 @@ from runbook.errors import Problem, RunbookError
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
+    from runbook.loader import LoadedRunbook
+
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 #: Set by `runbook serve FILE`: the runbook the plugin renders instead of its configured one.
 RUNBOOK_FILE_ENV = "RUNBOOK_FILE"
@@ -61,15 +63,26 @@ def _split(lines: list[str]) -> list[str]:
 
 
 def load_config(
-    config_file: Path, runbook: Path | None = None, site_dir: str | None = None
+    config_file: Path,
+    runbook: Path | None = None,
+    site_dir: str | None = None,
+    site_url: str | None = None,
+    loaded: LoadedRunbook | None = None,
 ) -> MkDocsConfig:
-    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given."""
+    """Load ``mkdocs.yml``, pointing its ``runbook`` plugin at ``runbook`` when given, and
+    handing it ``loaded`` (that runbook, already loaded) so that it is not loaded twice.
+
+    ``site_url`` is where the site will be served: the theme's instant navigation only
+    follows links to pages listed under it in the sitemap.
+    """
     from mkdocs.config import load_config as mkdocs_load_config
 
     if not config_file.is_file():
         raise RunbookError(Problem(f"{config_file}: mkdocs configuration not found"))
     with _mkdocs_errors(config_file):
         overrides = {"site_dir": site_dir} if site_dir else {}
+        if site_url:
+            overrides["site_url"] = site_url
         config = mkdocs_load_config(str(config_file), **overrides)
     plugin = config.plugins.get("runbook")
     if plugin is None:
@@ -81,17 +94,37 @@ def load_config(
         )
     if runbook is not None:
         plugin.config.runbook = str(runbook.resolve())
+    if loaded is not None:
+        plugin.handed_over = loaded
     return config
 
 
-def build_site(config_file: Path, site_dir: Path, runbook: Path | None = None) -> int:
-    """Build the site into ``site_dir``; return how many HTML pages it has."""
+def build_site(
+    config_file: Path,
+    site_dir: Path,
+    runbook: Path | None = None,
+    loaded: LoadedRunbook | None = None,
+    site_url: str | None = None,
+) -> int:
+    """Build the site into ``site_dir``; return how many HTML pages it has.
+
+    ``loaded`` is ``runbook`` already loaded (by ``runbook build``): the plugin renders it
+    instead of loading the file again."""
     from mkdocs.commands.build import build
 
-    config = load_config(config_file, runbook, site_dir=str(site_dir))
+    config = load_config(
+        config_file, runbook, site_dir=str(site_dir), site_url=site_url, loaded=loaded
+    )
     with _mkdocs_errors(config_file):
         build(config)
-    return sum(1 for page in site_dir.rglob("*.html") if page.name != "404.html")
+    return sum(
+        1 for page in site_dir.rglob("*.html") if page.name != "404.html" and not _moved(page)
+    )
+
+
+def _moved(page: Path) -> bool:
+    """A redirect from a former directory URL (``a/b/index.html`` beside ``a/b.html``)."""
+    return page.name == "index.html" and page.parent.with_suffix(".html").is_file()
 
 
 def serve(config_file: Path, runbook: Path | None, port: int) -> None:

@@ -21,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import scripts_gen
+import scripts_gen.variables
+from runbook.alerts.routing import routes
+from runbook.alerts.rules import alerts
+from runbook.fleet import render_playbooks
+from runbook.history.page import site_context
 from runbook.lint.commands import EXCLUDED
 from runbook.loader import LoadedRunbook
 from runbook.model import (
@@ -30,9 +35,12 @@ from runbook.model import (
     Service,
 )
 from runbook.model import runtime as runtime_contract
-from runbook.scenarios.vocabulary import vocabulary
+from runbook.scenarios.vocabulary import Phrase, vocabulary
+from runbook.site import incident
 from runbook.site.comparison import ROWS, comparison
-from runbook.site.render import Mode, environment, page_anchor, render
+from runbook.site.contacts import channel_href, first_call, who_to_call
+from runbook.site.fleet import fleet_view, procedure_places
+from runbook.site.render import Mode, environment, md_text, page_anchor, render
 from runbook.site.views import procedure_view, script_blocks, where
 from runbook.site.workflow import workflow
 from runbook.verification import Verification, read
@@ -46,6 +54,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("incidents/emergencies.md", "incidents/emergencies.md.j2"),
     ("incidents/escalation.md", "incidents/escalation.md.j2"),
     ("operations/monitoring.md", "operations/monitoring.md.j2"),
+    ("operations/alerts.md", "operations/alerts.md.j2"),
     ("operations/backups.md", "operations/backups.md.j2"),
     ("operations/commands.md", "operations/commands.md.j2"),
     ("operations/maintenance.md", "operations/maintenance.md.j2"),
@@ -62,21 +71,68 @@ SECTION_TITLES = {
     "operations": "Operations",
     "reference": "Reference",
     "scripts": "Generated scripts",
+    "fleets": "Fleets",
+    "playbooks": "Generated playbooks",
     "rules": "Lint rules",
 }
+#: The whole runbook on one page of the site, to print: the single file's fragments.
+PRINT_PAGE = "print.md"
+#: How strongly search favours a page (mkdocs-material's ``search.boost`` front matter), by
+#: path or folder: what an incident needs ranks above reference material, lint rules and
+#: script listings. The print page repeats every page, so search leaves it out.
+SEARCH_BOOST: dict[str, float] = {
+    "incidents": 4,
+    "operations/monitoring.md": 4,  # the thresholds, which lead to the emergencies
+    "procedures": 3,
+    "index.md": 3,
+    "operations": 2,
+    "reference": 0.5,
+    "rules": 0.2,
+    "scripts": 0.2,
+}
+#: Folders whose pages the navigation leaves out: one listing per generated script or
+#: playbook, each linked from its procedure's page and from "Running the scripts" (or "Running
+#: the playbooks"). Every page carries the whole navigation, so an entry per item made the site grow with the square of the items.
+OFF_NAV = ("scripts", "playbooks")
+#: The most procedures the navigation lists one by one; past it, it lists one page per
+#: environment (``environments/<id>.md``) that lists that environment's procedures.
+NAV_PROCEDURES = 12
 EXTENSION_MODULE = "runbook.lint.site"
+HISTORY_PAGE = "operations/history.md"
 VERIFICATION_FILE = "verification.json"
 
 
 def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[str, Any]:
     rb = loaded.runbook
-    columns = comparison(rb)
-    scripts = scripts_gen.render_scripts(loaded)
+    ctx = _shared(loaded)
     lines = {  # link to script lines only for scripts that are rendered
         pid: steps
         for pid, steps in scripts_gen.script_line_map(loaded).items()
-        if pid in rb.procedures and rb.procedures[pid].script in scripts
+        if pid in rb.procedures and rb.procedures[pid].script in ctx["scripts"]
     }
+    views = {
+        pid: procedure_view(
+            rb,
+            pid,
+            lines.get(pid, {}),
+            verification,
+            loaded.digest,
+            scripts_gen.variables.config_variables(loaded, pid),
+        )
+        for pid in rb.procedures
+    }
+    return {**ctx, "views": views, "script_lines": lines}
+
+
+def _shared(loaded: LoadedRunbook) -> dict[str, Any]:
+    """The context of every page but the procedure views, computed once per loaded runbook:
+    the site and the single file of one build share it."""
+    return loaded.once("site_context", lambda: _shared_context(loaded))
+
+
+def _shared_context(loaded: LoadedRunbook) -> dict[str, Any]:
+    rb = loaded.runbook
+    columns = comparison(rb)
     return {
         "rb": rb,
         "columns": columns,
@@ -91,16 +147,38 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         },
         "example": contract_example(loaded),
         "command_checks": EXCLUDED,
-        "scripts": scripts,
-        "script_lines": lines,
+        "scripts": scripts_gen.render_scripts(loaded),
+        "playbooks": render_playbooks(loaded),
         "where": where,
-        "vocabulary": vocabulary(),
+        "vocabulary": _vocabulary(loaded),
         "derived": _derived(loaded),
-        "views": {
-            pid: procedure_view(rb, pid, lines.get(pid, {}), verification, loaded.digest)
-            for pid in rb.procedures
-        },
+        "href": channel_href,
+        "calls": who_to_call(rb),
+        "call": first_call(rb),
+        "home_card": incident.home_card(rb),
+        "cards": {pid: incident.card(rb, pid) for pid in rb.procedures},
+        "recoveries": {pid: incident.recovery(loaded, pid) for pid in rb.procedures},
+        "measured": {},  # the site's procedure pages show the history's medians (pages())
+        "alert_rules": alerts(rb),
+        "alert_routes": routes(rb),
     }
+
+
+def _vocabulary(loaded: LoadedRunbook) -> list[Phrase]:
+    """The scenario step phrases, kept in ``.runbook/cache/`` for one version of the tool:
+    reading them imports the step modules and pytest-bdd, a fifth of a build's time."""
+    from dataclasses import asdict
+
+    from runbook.cache import CACHE_DIR, ResultCache, tool_fingerprint
+
+    cache = ResultCache(loaded.path.parent / CACHE_DIR, "vocabulary")
+    key = tool_fingerprint()
+    found = cache.get(key)
+    if not isinstance(found, list):
+        found = [asdict(phrase) for phrase in vocabulary()]
+        cache.put(key, found)
+    cache.save()
+    return [Phrase(**phrase) for phrase in found]
 
 
 def _derived(loaded: LoadedRunbook) -> dict[str, list[str]]:
@@ -153,20 +231,34 @@ def log_template(rb: Runbook) -> str:
 def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(page path, template, extra context) for every page, in reading order."""
     yield "index.md", "overview.md.j2", {}
+    rb = ctx["rb"]
+    if mode == "site" and len(rb.procedures) > NAV_PROCEDURES:
+        by_env: dict[str, list[str]] = {env_id: [] for env_id in rb.environments}
+        for pid, procedure in rb.procedures.items():
+            by_env[procedure.environment].append(pid)
+        for env_id, env in rb.environments.items():
+            extra = {"env_id": env_id, "environment": env, "procedure_ids": by_env[env_id]}
+            yield f"environments/{env_id}.md", "environment.md.j2", extra
+    confirmations = {c.procedure_id: c.confirmations for c in ctx["columns"]}
     for pid, view in ctx["views"].items():
-        yield (
-            f"procedures/{pid}.md",
-            "procedure.md.j2",
-            {
-                "pid": pid,
-                "view": view,
-                "confirmations": next(
-                    c.confirmations for c in ctx["columns"] if c.procedure_id == pid
-                ),
-            },
-        )
+        extra = {
+            "pid": pid,
+            "view": view,
+            "confirmations": confirmations[pid],
+            "card": ctx["cards"][pid],
+            "recovery": ctx["recoveries"][pid],
+            "places": procedure_places(rb, pid) if rb.procedures[pid].playbook else [],
+        }
+        yield f"procedures/{pid}.md", "procedure.md.j2", extra
+    for eid, env in rb.environments.items():
+        if env.is_fleet:
+            yield f"fleets/{eid}.md", "fleet/environment.md.j2", {"fleet": fleet_view(rb, eid)}
     for path, template in SECTIONS:
         yield path, template, {}
+        if path == "reference/scripts.md" and ctx["playbooks"]:
+            yield "reference/playbooks.md", "reference/playbooks.md.j2", {}
+    if mode == "site":  # collected data, not the runbook's: the single file leaves it out
+        yield HISTORY_PAGE, "operations/history.md.j2", {}
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
@@ -174,6 +266,11 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
             blocks = script_blocks(ctx["rb"], pid, ctx["script_lines"].get(pid, {})) if pid else []
             extra = {"name": name, "text": text, "procedure_id": pid, "blocks": blocks}
             yield f"scripts/{name}.md", "script.md.j2", extra
+        by_playbook = {p.playbook: pid for pid, p in rb.procedures.items() if p.playbook}
+        for rel, text in ctx["playbooks"].items():
+            name = rel.rsplit("/", 1)[-1]
+            extra = {"name": name, "text": text, "procedure_id": by_playbook.get(name)}
+            yield f"playbooks/{name}.md", "fleet/playbook.md.j2", extra
 
 
 def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> dict[str, str]:
@@ -184,13 +281,41 @@ def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> di
     if verification is None:
         verification = read(loaded.path.parent / VERIFICATION_FILE)
     ctx = _context(loaded, verification)
+    ctx.update(site_context(loaded.runbook, loaded.path.parent))
     env = environment()
     out = {
         path: render(env, template, "site", path, **ctx, **extra)
         for path, template, extra in _fragments(ctx, "site")
     }
     out.update(extension_pages(loaded))
-    return out
+    out[PRINT_PAGE] = print_page(loaded, ctx, env)
+    return {path: front_matter(path) + text for path, text in out.items()}
+
+
+def front_matter(path: str) -> str:
+    """The page's search settings, as YAML front matter mkdocs reads and strips."""
+    if path == PRINT_PAGE:
+        return "---\nsearch:\n  exclude: true\n---\n\n"
+    boost = SEARCH_BOOST.get(path, SEARCH_BOOST.get(Path(path).parts[0], 1))
+    return "" if boost == 1 else f"---\nsearch:\n  boost: {boost:g}\n---\n\n"
+
+
+def print_page(loaded: LoadedRunbook, ctx: dict[str, Any], env: Any) -> str:
+    """Every fragment of the single file on one page of the site, in the site's syntax (its
+    links lead to the other pages), with a page break before each section when printed."""
+    name = md_text(loaded.runbook.service.name, quote=False)
+    parts = [
+        f"# {name}: the whole runbook",
+        "",
+        "Every page of the runbook, in order, on one page: print it (the navigation, search and "
+        "copy buttons stay off paper, and every folded detail is printed open).",
+        "",
+    ]
+    for index, (_path, template, extra) in enumerate(_fragments(ctx, "single")):
+        if index:
+            parts += ['<div class="rb-page-break"></div>', ""]
+        parts.append(render(env, template, "site", PRINT_PAGE, depth=1, **ctx, **extra))
+    return "\n".join(parts).rstrip() + "\n"
 
 
 def extension_pages(loaded: LoadedRunbook) -> dict[str, str]:
@@ -239,12 +364,21 @@ def nav_title(markdown: str) -> str:
 
 
 def nav(site_pages: dict[str, str]) -> list[Any]:
-    """The mkdocs navigation: top-level pages as entries, folders as titled sections."""
+    """The mkdocs navigation: top-level pages as entries, folders as titled sections.
+
+    It stays small however many procedures there are: the script listings are left out
+    (``OFF_NAV``), and so are the procedures when there are environment pages to list them.
+    """
     entries: list[Any] = []
     sections: dict[str, list[dict[str, str]]] = {}
+    by_environment = any(path.startswith("environments/") for path in site_pages)
     for path, text in site_pages.items():
         entry = {("Overview" if path == "index.md" else nav_title(text)): path}
         folder = Path(path).parts[0] if "/" in path else None
+        if folder in OFF_NAV or (folder == "procedures" and by_environment):
+            continue
+        if folder == "environments":
+            folder = "procedures"
         if folder is None:
             entries.append(entry)
             continue

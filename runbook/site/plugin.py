@@ -5,38 +5,61 @@ as ``runbook validate``), watches its YAML files for ``mkdocs serve``, sets the 
 ``mkdocs.yml`` has none, adds the markdown extensions the pages use when they are missing,
 and the local copy of mermaid, so a site needs nothing but ``plugins: [search, runbook]``.
 ``on_files`` adds every page of :func:`runbook.site.pages.pages` as a generated file.
+
+The site must work wherever it is opened, at 3 a.m. on any machine: served, or straight from
+disk (``file://``). So the plugin turns directory URLs off (a link to ``procedures/x/`` opens a
+directory listing from disk), writes the search index as a script too (``fetch`` is refused on
+``file://``; the theme loads ``search/search_index.js`` there instead), and, through its own
+``main.html`` over the theme's, loads ``assets/runbook/file-protocol.js`` before the theme's
+bundle: on ``file://`` it drops instant navigation (which there would stop every page
+component) and stands in for the search worker. The theme's own ``offline`` plugin loads its
+worker shim from a CDN, so it is not used.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from runbook.errors import RunbookError
+from runbook.history.runs import HISTORY_FILE
 from runbook.loader import LoadedRunbook, load
 from runbook.site.pages import VERIFICATION_FILE, nav, pages
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
-_LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"')
+#: Ids mkdocs' anchor check cannot see: code line anchors written inside stashed code blocks,
+#: and the templates' own ``<a id="...">`` anchors (table rows, the single page), also stashed.
+_LINE_ANCHOR = re.compile(r'id="(__codelineno-[0-9]+-[0-9]+)"|<a id="([a-z0-9_-]+)"></a>')
 ASSETS = Path(__file__).parent / "assets"
 MERMAID = "assets/runbook/mermaid.min.js"
+FILE_PROTOCOL = "assets/runbook/file-protocol.js"
+#: Templates over mkdocs-material's: ``main.html`` loads ``FILE_PROTOCOL`` before the bundle.
+THEME = Path(__file__).parent / "theme"
+#: The site's own stylesheet and script (incident cards, checklists, print, small screens).
+STYLESHEET = "assets/runbook/runbook.css"
+SCRIPT = "assets/runbook/runbook.js"
+#: Theme features the pages rely on: copy buttons on commands, instant navigation when served.
+FEATURES = ("content.code.copy", "navigation.instant")
 #: Markdown extensions the pages rely on, with the settings they need.
 EXTENSIONS: dict[str, dict[str, Any]] = {
     "admonition": {},
     "attr_list": {},
     "tables": {},
     "toc": {"permalink": True},
+    "pymdownx.details": {},
     "pymdownx.highlight": {"anchor_linenums": True},
     "pymdownx.tasklist": {"custom_checkbox": True},
     "pymdownx.superfences": {},
@@ -62,6 +85,10 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
     def __init__(self) -> None:
         self.loaded: LoadedRunbook | None = None
         self.pages: dict[str, str] = {}
+        self.page_uris: list[str] = []
+        #: The runbook as ``runbook build`` already loaded it: used instead of loading the
+        #: file again when it is the configured one (``mkdocs serve`` always loads).
+        self.handed_over: LoadedRunbook | None = None
 
     def runbook_path(self, config: MkDocsConfig) -> Path:
         """The runbook file: absolute, or relative to the directory of ``mkdocs.yml``.
@@ -79,20 +106,26 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         """Load the runbook, watch it, and set up what its pages need."""
         path = self.runbook_path(config)
         try:
-            self.loaded = load(path)
+            self.loaded = self._handed_over(path) or load(path)
         except RunbookError as exc:
             raise PluginError("\n".join(exc.lines())) from None
         config.watch.extend(str(f) for f in self.loaded.files)
-        verification = path.parent / VERIFICATION_FILE
-        if verification.is_file():
-            config.watch.append(str(verification))
+        for collected in (VERIFICATION_FILE, HISTORY_FILE):
+            if (path.parent / collected).is_file():
+                config.watch.append(str(path.parent / collected))
         self.pages = pages(self.loaded)
         if not config.nav:
             config.nav = nav(self.pages)
         _add_extensions(config)
-        if MERMAID not in [str(js) for js in config.extra_javascript]:
-            config.extra_javascript.append(MERMAID)
+        _add_assets(config)
+        config.use_directory_urls = False
+        features = config.theme.setdefault("features", [])
+        features.extend(f for f in FEATURES if f not in features)
         return config
+
+    def _handed_over(self, path: Path) -> LoadedRunbook | None:
+        handed = self.handed_over
+        return handed if handed is not None and handed.path == path.resolve() else None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Add the generated pages and the mermaid asset."""
@@ -101,7 +134,10 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
             if existing is not None:
                 files.remove(existing)
             files.append(File.generated(config, path, content=markdown))
-        files.append(File.generated(config, MERMAID, abs_src_path=str(ASSETS / "mermaid.min.js")))
+        self.page_uris = [f.dest_uri for f in files.documentation_pages()]
+        for asset in (MERMAID, FILE_PROTOCOL, STYLESHEET, SCRIPT):
+            source = ASSETS / Path(asset).name
+            files.append(File.generated(config, asset, abs_src_path=str(source)))
         return files
 
     def on_page_content(self, html: str, page: Page, **_: Any) -> str:
@@ -112,8 +148,68 @@ class RunbookPlugin(BasePlugin[RunbookPluginConfig]):  # type: ignore[no-untyped
         report every such link as pointing at a missing anchor.
         """
         if page.present_anchor_ids is not None and page.file.src_uri in self.pages:
-            page.present_anchor_ids.update(_LINE_ANCHOR.findall(html))
+            page.present_anchor_ids.update(
+                line or anchor for line, anchor in _LINE_ANCHOR.findall(html)
+            )
         return html
+
+    @event_priority(-100)  # after the search plugin has written search_index.json
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the search index as a script too, for the theme's search over ``file://``,
+        and a redirect from each page's former directory URL."""
+        site = Path(config.site_dir)
+        index = site / "search" / "search_index.json"
+        if index.is_file():
+            data = index.read_text(encoding="utf-8")
+            index.with_suffix(".js").write_text(f"var __index = {data};\n", encoding="utf-8")
+        for uri in self.page_uris:
+            _redirect_from_directory(site, uri)
+
+
+_REDIRECT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Moved to {name}</title>
+<meta http-equiv="refresh" content="0; url={href}">
+<script>location.replace({target} + location.hash)</script></head>
+<body><p>This page is now <a href="{href}">{name}</a>.</p></body></html>
+"""
+
+
+def _redirect_from_directory(site: Path, uri: str) -> None:
+    """``a/b/index.html`` sends the browser on to ``a/b.html``, the anchor kept.
+
+    Pages were once published under directory URLs (``procedures/x/``); links and bookmarks to
+    them, and alerts whose ``runbook_url`` was written that way, keep working.
+    """
+    page = PurePosixPath(uri)
+    if page.name == "index.html" or page.suffix != ".html":
+        return
+    stub = site / page.parent / page.stem / "index.html"
+    if stub.exists():
+        return
+    href = f"../{page.name}"
+    stub.parent.mkdir(parents=True, exist_ok=True)
+    stub.write_text(
+        _REDIRECT.format(
+            name=html.escape(page.name),
+            href=html.escape(href),
+            target=json.dumps(href).replace("<", "\\u003c"),
+        ),
+        encoding="utf-8",
+    )
+
+
+def _add_assets(config: MkDocsConfig) -> None:
+    """The local mermaid, the site's stylesheet and script, and what a page opened from disk
+    needs before the theme's bundle runs (loaded by the plugin's ``main.html``)."""
+    for script in (MERMAID, SCRIPT):
+        if script not in [str(js) for js in config.extra_javascript]:
+            config.extra_javascript.append(script)
+    if STYLESHEET not in config.extra_css:
+        config.extra_css.append(STYLESHEET)
+    dirs = config.theme.dirs
+    if str(THEME) not in dirs:  # over the theme's own templates, under a project's custom_dir
+        custom = config.theme.custom_dir
+        dirs.insert(1 if custom and dirs and dirs[0] == custom else 0, str(THEME))
 
 
 def _add_extensions(config: MkDocsConfig) -> None:

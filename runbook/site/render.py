@@ -23,11 +23,14 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+
+from runbook.cache import template_cache
 
 Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
@@ -169,6 +172,24 @@ def code_cell(value: str) -> Markup:
     return cell(value) if "|" in value else code(value)
 
 
+#: Link targets a page may hold besides its own pages: a phone number, an email address, an
+#: https URL, each of a shape that no markdown or HTML can hide in.
+SAFE_HREF = re.compile(
+    r"^(?:tel:\+?[0-9]{3,20}|mailto:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}"
+    r"|https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/?=&%+-]*)?)$"
+)
+
+
+def external_link(text: Any, href: str | None) -> Markup:
+    """``[text](href)`` for a ``tel:``, ``mailto:`` or https target of a safe shape; the text
+    alone otherwise. The text is escaped like a table cell, and its brackets become entities
+    so that none can end the link text early."""
+    label = str(cell(text)).replace("\\[", "&#91;").replace("[", "&#91;").replace("]", "&#93;")
+    if href is None or not SAFE_HREF.match(href):
+        return Markup(label)
+    return Markup(f"[{label}]({href})")
+
+
 def mermaid_label(value: str) -> Markup:
     """Text safe inside a quoted mermaid node label."""
     text = re.sub(r"[<>\"`{}\[\]|#;]", " ", value)
@@ -214,10 +235,13 @@ def page_anchor(page: str) -> str:
     return "page-" + page.removesuffix(".md").replace("/", "-")
 
 
+@cache
 def environment(templates: Path = TEMPLATES) -> Environment:
     """The jinja2 environment of every markdown page: autoescape on, every value that is not
     already markup escaped for markdown by the ``finalize`` hook (:func:`md_text`), strict
-    undefined. The lint rules' pages use it too, with their own ``templates`` folder."""
+    undefined. The lint rules' pages use it too, with their own ``templates`` folder.
+
+    Built once per folder, so each template is compiled once however many outputs use it."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -226,11 +250,13 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_cache(),
     )
     env.filters.update(
         cell=cell,
         code=code,
         code_cell=code_cell,
+        external_link=external_link,
         fence=fence,
         mermaid_label=mermaid_label,
         yes_no=yes_no,
@@ -238,9 +264,20 @@ def environment(templates: Path = TEMPLATES) -> Environment:
     return env
 
 
-def render(env: Environment, template: str, mode: Mode, current: str, **context: Any) -> str:
-    """Render one fragment for one output, with the link resolver and heading depth set."""
-    depth = 0 if mode == "site" else 1
+def render(
+    env: Environment,
+    template: str,
+    mode: Mode,
+    current: str,
+    depth: int | None = None,
+    **context: Any,
+) -> str:
+    """Render one fragment for one output, with the link resolver and heading depth set.
+
+    ``depth`` shifts every heading down (1: a page's title becomes ``##``); by default 0 for
+    a site page, 1 in the single file, where the document has its own title.
+    """
+    depth = depth if depth is not None else (0 if mode == "site" else 1)
     text = env.get_template(template).render(
         mode=mode, link=Linker(mode, current), depth=depth, h=_heading(depth), **context
     )

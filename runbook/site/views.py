@@ -7,14 +7,28 @@ made here, in plain Python that tests can call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from runbook.model import Endpoint, OnFailure, Procedure, Runbook, RunsOn, Stage, Step
+from runbook.model import (
+    RUNTIME_VARIABLES,
+    Endpoint,
+    OnFailure,
+    Procedure,
+    Runbook,
+    RunsOn,
+    Stage,
+    Step,
+)
 from runbook.site.comparison import uses_helper
 from runbook.site.render import code
 from runbook.verification import Verification
+
+_NAMES = "|".join(sorted(RUNTIME_VARIABLES, key=len, reverse=True))
+#: ``$NAME`` or ``${NAME}`` of a runtime variable, as the scripts expand them.
+_REFERENCE = re.compile(r"\$(?:\{(" + _NAMES + r")\}|(" + _NAMES + r")(?![A-Za-z0-9_]))")
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,7 @@ class StepView:
     expectations: list[Markup]
     script_line: int | None = None
     verified: str | None = None
+    expected_output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,13 +67,22 @@ class ProcedureView:
     tests_endpoints: bool
     verification: str
 
+    @property
+    def verified_steps(self) -> list[StepView]:
+        """The steps the last verification recorded a result for."""
+        return [s for stage in self.stages for s in stage.steps if s.verified]
+
 
 def where(step: Step | RunsOn, runbook: Runbook, env_id: str) -> str:
     """Where a command runs, in the reader's words."""
     runs_on = step.runs_on if isinstance(step, Step) else step
+    env = runbook.environments[env_id]
+    if env.is_fleet and isinstance(step, Step):
+        from runbook.site.fleet import step_where
+
+        return step_where(step, env)
     if runs_on is RunsOn.local:
         return "the deploying machine (local)"
-    env = runbook.environments[env_id]
     return f"the target: `{env.ssh_user}@{env.host}` (remote, over SSH)"
 
 
@@ -85,6 +109,8 @@ def failure(step: Step, after_point: bool, procedure: Procedure) -> str:
     if step.on_failure is OnFailure.continue_:
         return "Warns and goes on: the procedure does not depend on this step."
     if (after_point or step.on_failure is OnFailure.rollback) and procedure.rollback_steps:
+        if procedure.playbook:
+            return "Rolls the failing host back (below); the run stops as the fleet's policy says."
         return "Triggers the automatic rollback below, then the script exits 1."
     if after_point or step.on_failure is OnFailure.rollback:
         return "Stops the procedure (this procedure has no automatic rollback): act by hand."
@@ -93,14 +119,30 @@ def failure(step: Step, after_point: bool, procedure: Procedure) -> str:
     return "Stops the procedure; nothing after it runs."
 
 
+def expected_output(step: Step, config: dict[str, str]) -> str | None:
+    """The step's example output as this procedure's environment shows it: configuration
+    values (``$BRANCH``, ``$DEPLOY_PATH``, ...) filled in, values only known at run time
+    (``$VERSION``) left as they are written."""
+    if step.expected_output is None:
+        return None
+    return _REFERENCE.sub(
+        lambda m: config.get(m.group(1) or m.group(2), m.group(0)), step.expected_output
+    )
+
+
 def procedure_view(
     runbook: Runbook,
     procedure_id: str,
     lines: dict[str, int],
     verification: Verification | None,
     digest: str,
+    config: dict[str, str] | None = None,
 ) -> ProcedureView:
-    """Resolve a procedure's stages and steps into what its page shows."""
+    """Resolve a procedure's stages and steps into what its page shows.
+
+    ``config`` holds the configuration values of the procedure's environment, as the scripts
+    set them, for the expected output of its steps.
+    """
     proc = runbook.procedures[procedure_id]
     record = verification.procedures.get(procedure_id) if verification else None
     stages: list[StageView] = []
@@ -123,6 +165,7 @@ def procedure_view(
                     expectations=expectations(step),
                     script_line=lines.get(step_id),
                     verified=f"{result.outcome} ({result.duration_s:.1f} s)" if result else None,
+                    expected_output=expected_output(step, config or {}),
                 )
             )
             after = after or is_point

@@ -6,27 +6,13 @@ endpoints. Docker problems arrive as ``TargetError`` and leave as one line with 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
+from runbook.arguments import file_argument
 from runbook.console import ok, say, warn
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The CLI's error handling, looked up at call time: runbook.cli imports this module."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from runbook.cli import handle_errors as cli_handle_errors
-
-        return cli_handle_errors(func)(*args, **kwargs)
-
-    return wrapper
-
 
 state_option = click.option(
     "--state-dir",
@@ -34,11 +20,6 @@ state_option = click.option(
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the key pair, ssh_config and target record live.",
-)
-
-
-file_argument = click.argument(
-    "file", default="runbook.yaml", type=click.Path(dir_okay=False, path_type=Path)
 )
 
 
@@ -99,7 +80,6 @@ def target() -> None:
 @click.option(
     "--bare", is_flag=True, help="Install no release (by default the baseline release serves)."
 )
-@handle_errors
 def up(file: Path, state_dir: Path, rebuild: bool, bare: bool) -> None:
     """Build (or reuse) the image, start a fresh target, install the baseline release.
 
@@ -152,7 +132,6 @@ def install_baseline(file: Path, started: Any, state_dir: Path) -> str:
 @target.command()
 @file_argument
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the image is cached.")
-@handle_errors
 def build(file: Path, rebuild: bool) -> None:
     """Start dockerd if needed and build (or reuse) the target image; say how long it took."""
     import time
@@ -169,7 +148,6 @@ def build(file: Path, rebuild: bool) -> None:
 
 @target.command()
 @state_option
-@handle_errors
 def down(state_dir: Path) -> None:
     """Remove the target container and its key pair and ssh_config."""
     from runbook.target import container, daemon
@@ -183,7 +161,6 @@ def down(state_dir: Path) -> None:
 
 @target.command()
 @state_option
-@handle_errors
 def status(state_dir: Path) -> None:
     """Say whether the recorded target runs, and how to reach it. Exit 1 when it does not."""
     from runbook.target import container, daemon

@@ -103,7 +103,7 @@ class Shape:
         if rb.target is None:
             raise TargetError("the runbook declares no `target:`")
         first = next(iter(rb.environments.values()))
-        hosts = {env.host: env.ssh_user for env in rb.environments.values()}
+        hosts = {env.host: env.ssh_user for env in rb.environments.values() if env.host}
         return cls(hosts, rb.target.http_port, first.health_path, float(rb.target.ready_timeout))
 
     @property

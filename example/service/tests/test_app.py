@@ -69,5 +69,23 @@ class RoutesTest(unittest.TestCase):
         self.assertEqual(call("/missing-page")[0], 404)
 
 
+@unittest.skipIf(app.Counter is None, "python3-prometheus-client is not installed")
+class MetricsTest(unittest.TestCase):
+    def test_health_and_requests_are_exported(self):
+        with mock.patch.object(app, "database_ok", return_value=True), \
+                mock.patch.object(app, "FAIL_FLAG", "/nonexistent/FAIL_HEALTHCHECK"):
+            call("/health")
+            status, body = call("/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn("items_api_healthy 1.0", body)
+        self.assertIn('items_api_http_requests_total{route="/health",status="200"}', body)
+        self.assertIn('items_api_build_info{version="%s"} 1.0' % app.VERSION, body)
+
+    def test_an_unhealthy_release_exports_zero(self):
+        with mock.patch.object(app, "database_ok", return_value=False):
+            _, body = call("/metrics")
+        self.assertIn("items_api_healthy 0.0", body)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,146 @@
+"""Benchmark: the example's `runbook check`, `validate` and `--help`, and `runbook build`
+against a plain `mkdocs build` of the same pages.
+
+Each command runs in its own process, in a copy of the repository's example; the table gives
+the median wall and CPU seconds (the process and its children: shellcheck, `bash -n`) over
+``--repeat`` runs. `check` runs cold (`--no-cache`) and warm (a cache from the run before).
+For the site, the pages are dumped with the plugin's own function (``runbook.site.pages``)
+into a docs folder that a `mkdocs.yml` without the plugin builds; the two sites' HTML pages
+are compared byte for byte, and the ratio of their CPU times printed.
+Prints figures; asserts nothing. Run: python bench/example.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from runbook.loader import load
+from runbook.site.pages import nav, pages
+from runbook.site.plugin import ASSETS, MERMAID
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNBOOK = [sys.executable, "-m", "runbook"]
+MKDOCS = [sys.executable, "-m", "mkdocs"]
+
+
+def run(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one command and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        errors = proc.stderr.read().decode() if proc.stderr else ""
+        sys.exit(f"{' '.join(args)} failed:\n{errors}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def project(directory: Path) -> Path:
+    """A copy of the example, built, in ``directory``."""
+    for name in ("runbook.yaml", "mkdocs.yml", "verification.json"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, directory / name)
+    shutil.copytree(ROOT / "example", directory / "example")
+    (directory / "docs").mkdir()
+    run([*RUNBOOK, "build", "runbook.yaml", "--no-site"], directory)
+    return directory
+
+
+def plain_mkdocs(directory: Path) -> None:
+    """The same pages in ``docs-plain/`` and ``mkdocs-plain.yml`` without the plugin."""
+    site_pages = pages(load(directory / "runbook.yaml"))
+    docs = directory / "docs-plain"
+    for path, text in site_pages.items():
+        (docs / path).parent.mkdir(parents=True, exist_ok=True)
+        (docs / path).write_text(text, encoding="utf-8")
+    (docs / MERMAID).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ASSETS / "mermaid.min.js", docs / MERMAID)
+    config = (directory / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("  - runbook:\n      runbook: runbook.yaml\n", "")
+    config = config.replace("docs_dir: docs\n", "docs_dir: docs-plain\n")
+    # The plugin registers the script listings' line anchors; mkdocs alone cannot see them.
+    config = config.replace("strict: true\n", "strict: false\n")
+    config = config.replace("anchors: warn", "anchors: info")
+    extra = {"nav": nav(site_pages), "extra_javascript": [MERMAID]}
+    config += "\n" + yaml.safe_dump(extra, sort_keys=False, allow_unicode=True)
+    (directory / "mkdocs-plain.yml").write_text(config, encoding="utf-8")
+
+
+def same_html(one: Path, other: Path) -> tuple[int, int]:
+    """How many HTML pages the two sites have in common, and how many of them differ."""
+    names = sorted(p.relative_to(one) for p in one.rglob("*.html"))
+    common = [n for n in names if (other / n).is_file()]
+    _, mismatch, errors = filecmp.cmpfiles(one, other, common, shallow=False)
+    return len(common), len(mismatch) + len(errors) + len(names) - len(common)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="runbook-bench-") as tmp:
+        root = project(Path(tmp))
+        plain_mkdocs(root)
+        check = [*RUNBOOK, "check", "runbook.yaml"]
+        helped = subprocess.run([*check, "--help"], capture_output=True, text=True, check=True)
+        cold = [*check, "--no-cache"] if "--no-cache" in helped.stdout else check  # older tools
+        rows: dict[str, list[tuple[float, float]]] = {
+            "runbook --help": [],
+            "runbook validate": [],
+            "runbook check --no-cache (cold)": [],
+            "runbook check (warm)": [],
+            "runbook build (site included)": [],
+            "mkdocs build of the same pages": [],
+        }
+        run(check, root)  # the cache the warm runs start from
+        for _ in range(args.repeat):  # interleaved, so that load changes hit every row alike
+            rows["runbook --help"].append(run([*RUNBOOK, "--help"], root))
+            rows["runbook validate"].append(run([*RUNBOOK, "validate", "runbook.yaml"], root))
+            rows["runbook check --no-cache (cold)"].append(run(cold, root))
+            rows["runbook check (warm)"].append(run(check, root))
+            build = [*RUNBOOK, "build", "runbook.yaml", "--site-dir", "site-runbook"]
+            rows["runbook build (site included)"].append(run(build, root))
+            mkdocs = [*MKDOCS, "build", "-q", "-f", "mkdocs-plain.yml", "-d", "site-plain"]
+            rows["mkdocs build of the same pages"].append(run(mkdocs, root))
+        common, differ = same_html(root / "site-runbook", root / "site-plain")
+    load_after = os.getloadavg()[0]
+    print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+    print(f"{'command':40} {'wall s':>8} {'CPU s':>8}   (median of {args.repeat})")
+    for name, runs in rows.items():
+        wall, cpu = medians(runs)
+        print(f"{name:40} {wall:8.2f} {cpu:8.2f}")
+    build_cpu = medians(rows["runbook build (site included)"])[1]
+    mkdocs_cpu = medians(rows["mkdocs build of the same pages"])[1]
+    ratio = statistics.median(
+        b[1] / m[1]
+        for b, m in zip(
+            rows["runbook build (site included)"],
+            rows["mkdocs build of the same pages"],
+            strict=True,
+        )
+    )
+    print(
+        f"runbook build / plain mkdocs build: {build_cpu / mkdocs_cpu:.2f} (medians), "
+        f"{ratio:.2f} (median of paired runs), CPU"
+    )
+    print(f"HTML pages compared: {common}, differing or missing: {differ}")
+
+
+if __name__ == "__main__":
+    main()
