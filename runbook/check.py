@@ -79,6 +79,7 @@ def _history_issues(loaded: LoadedRunbook) -> list[Issue]:
     from runbook.errors import Problem
     from runbook.history.measures import verdicts
     from runbook.history.runs import HISTORY_FILE, read_history
+    from runbook.lint.outputs import Issue
 
     history = read_history(loaded.path.parent / HISTORY_FILE)
     if history is None:

@@ -8,7 +8,248 @@
 # SC2016, SC2089, SC2090: text from the runbook, and the helpers sent to the target, are
 # single-quoted on purpose so that nothing in them expands on this machine.
 # SC2329: the exit trap's functions, and the helpers handed to local steps with `declare -f`.
+#
+# Reading order: the procedure first (its stages, then one block per step: the step's settings
+# by name and its command exactly as the runbook writes it), then the values from the runbook,
+# then the library that runs the blocks. Nothing runs before the last line calls _rb_main.
 set -Eeuo pipefail
+
+# ---------------------------------------------------------------- the procedure
+# Its stages and steps in the order they run; each step's block follows.
+_rb_steps() {
+  _rb_stage 1 Pre-flight
+  _rb_step_1  # check-branch
+  _rb_step_2  # check-clean
+  _rb_step_3  # check-tag
+  _rb_step_4  # confirm-production
+  _rb_stage 2 'Tests and security scan'
+  _rb_step_5  # run-tests
+  _rb_step_6  # security-scan
+  _rb_stage 3 Build
+  _rb_step_7  # build
+  _rb_stage 4 'Production backup'
+  _rb_step_8  # backup-database
+  _rb_step_9  # verify-backup
+  _rb_stage 5 'Final confirmation'
+  _rb_step_10  # confirm-deploy
+  _rb_stage 6 'Zero-downtime deployment'
+  _rb_step_11  # upload-release
+  _rb_step_12  # unpack-release
+  _rb_step_13  # migrate
+  _rb_step_14  # switch-release
+  _rb_step_15  # reload-app
+  _rb_stage 7 'Post-deployment verification'
+  _rb_step_16  # health-check
+  _rb_step_17  # test-endpoints
+  _rb_step_18  # record-release
+  _rb_step_19  # prune
+}
+
+# Each block runs one step with `_rb_run` (in the library below, where its settings are
+# explained): the step's settings by name, then its command exactly as in the runbook, between
+# <<'COMMAND' and the line COMMAND. In that quoted here-document nothing expands on this
+# machine; a remote step's command runs on the target.
+_rb_step_1() {  # step: check-branch
+  _rb_run number=1 id=check-branch title='Verify the deployment branch' \
+    runs_on=local reaches_target=0 timeout=10 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+current=$(git rev-parse --abbrev-ref HEAD)
+echo "on branch $current"
+[ -z "$BRANCH" ] || [ "$current" = "$BRANCH" ]
+COMMAND
+}
+_rb_step_2() {  # step: check-clean
+  _rb_run number=2 id=check-clean title='Check the working tree is clean' \
+    runs_on=local reaches_target=0 timeout=10 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_output='working tree clean' <<'COMMAND'
+changes=$(git status --porcelain)
+if [ -n "$changes" ]; then echo "$changes"; exit 1; fi
+echo "working tree clean"
+COMMAND
+}
+_rb_step_3() {  # step: check-tag
+  _rb_run number=3 id=check-tag title='Verify the version tag exists' \
+    runs_on=local reaches_target=0 timeout=10 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_output="tag ${VERSION} exists" <<'COMMAND'
+printf '%s\n' "$VERSION" | grep -Eq '^v[0-9]+\.[0-9]+\.[0-9]+$'
+git rev-parse -q --verify "refs/tags/$VERSION" >/dev/null
+if [ "$(git rev-parse HEAD)" != "$(git rev-parse "$VERSION^{commit}")" ]; then
+  echo "HEAD is not $VERSION: check out the tag so the tests and the scan run on what ships"
+  exit 1
+fi
+echo "tag $VERSION exists"
+COMMAND
+}
+_rb_step_4() {  # step: confirm-production
+  _rb_run number=4 id=confirm-production title='Confirm the production deployment' \
+    runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
+    confirm="Are you sure you want to deploy ${VERSION} to PRODUCTION?" \
+    expect_exit_code=0 <<'COMMAND'
+COMMAND
+}
+_rb_step_5() {  # step: run-tests
+  _rb_run number=5 id=run-tests title='Run the test suite' \
+    runs_on=local reaches_target=0 timeout=600 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+python3 -m unittest discover -s tests -q
+COMMAND
+}
+_rb_step_6() {  # step: security-scan
+  _rb_run number=6 id=security-scan title='Run the security scan' \
+    runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_output='security scan passed' <<'COMMAND'
+if git grep -nIiE '(password|secret|api_key|token)[[:space:]]*=[[:space:]]*["'"'"'][^"'"'"']{4,}' -- . ':!tests'; then
+  echo "possible secret committed"; exit 1
+fi
+python3 -m compileall -q app.py
+echo "security scan passed"
+COMMAND
+}
+_rb_step_7() {  # step: build
+  _rb_run number=7 id=build title='Build the release artifact' \
+    runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_file="${ARTIFACT}" expect_min_bytes=100 <<'COMMAND'
+mkdir -p "$(dirname "$ARTIFACT")"
+git archive --format=tar.gz -o "$ARTIFACT" "$VERSION"
+ls -l "$ARTIFACT"
+COMMAND
+}
+_rb_step_8() {  # step: backup-database
+  _rb_run number=8 id=backup-database title='Back up the database' \
+    runs_on=remote reaches_target=1 timeout=900 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_file="${BACKUP_FILE}" expect_min_bytes=1 <<'COMMAND'
+mkdir -p "$BACKUP_DIR"
+pg_dump --format=custom --file="$BACKUP_FILE" app
+ls -l "$BACKUP_FILE"
+COMMAND
+}
+_rb_step_9() {  # step: verify-backup
+  _rb_run number=9 id=verify-backup title='Verify the backup' \
+    runs_on=remote reaches_target=1 timeout=120 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_output='backup verified' <<'COMMAND'
+size=$(stat -c %s "$BACKUP_FILE")
+echo "backup $BACKUP_FILE is $size bytes"
+[ "$size" -ge "$BACKUP_MIN_BYTES" ]
+pg_restore --list "$BACKUP_FILE" >/dev/null
+echo "backup verified"
+COMMAND
+}
+_rb_step_10() {  # step: confirm-deploy
+  _rb_run number=10 id=confirm-deploy title='Confirm before changing production' \
+    runs_on=local reaches_target=0 timeout=300 retries=0 retry_delay=2 on_failure=abort \
+    confirm="Proceed with deployment of ${VERSION} to PRODUCTION?" \
+    expect_exit_code=0 <<'COMMAND'
+COMMAND
+}
+_rb_step_11() {  # step: upload-release
+  _rb_run number=11 id=upload-release title='Upload the release' \
+    runs_on=local reaches_target=1 timeout=300 retries=2 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+upload "$ARTIFACT" "$RELEASES_DIR/$VERSION.tar.gz"
+COMMAND
+}
+_rb_step_12() {  # step: unpack-release
+  _rb_run number=12 id=unpack-release title='Unpack the release' \
+    runs_on=remote reaches_target=1 timeout=120 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+mkdir -p "$RELEASE_DIR"
+tar -xzf "$RELEASES_DIR/$VERSION.tar.gz" -C "$RELEASE_DIR"
+rm -f "$RELEASES_DIR/$VERSION.tar.gz"
+test -f "$RELEASE_DIR/app.py"
+COMMAND
+}
+_rb_step_13() {  # step: migrate
+  _rb_run number=13 id=migrate title='Run database migrations' \
+    runs_on=remote reaches_target=1 timeout=600 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+bash "$RELEASE_DIR/migrate.sh"
+COMMAND
+}
+_rb_step_14() {  # step: switch-release
+  _rb_run number=14 id=switch-release title='Switch the current release' \
+    runs_on=remote reaches_target=1 timeout=30 retries=0 retry_delay=2 on_failure=rollback \
+    expect_exit_code=0 <<'COMMAND'
+ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next"
+mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
+readlink "$CURRENT_LINK"
+COMMAND
+}
+_rb_step_15() {  # step: reload-app
+  _rb_run number=15 id=reload-app title='Reload the application without downtime' \
+    runs_on=remote reaches_target=1 timeout=60 retries=0 retry_delay=2 on_failure=rollback \
+    expect_exit_code=0 <<'COMMAND'
+kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
+sleep 3
+COMMAND
+}
+_rb_step_16() {  # step: health-check
+  _rb_run number=16 id=health-check title='Health check' \
+    runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=rollback \
+    expect_exit_code=0 expect_output="\"version\": \"${VERSION}\"" <<'COMMAND'
+curl -fsS --max-time 5 "$HEALTH_URL"
+COMMAND
+}
+_rb_step_17() {  # step: test-endpoints
+  _rb_run number=17 id=test-endpoints title='Test the endpoints' \
+    runs_on=remote reaches_target=1 timeout=120 retries=2 retry_delay=2 on_failure=rollback \
+    expect_exit_code=0 <<'COMMAND'
+check_endpoints
+COMMAND
+}
+_rb_step_18() {  # step: record-release
+  _rb_run number=18 id=record-release title='Record the release' \
+    runs_on=remote reaches_target=1 timeout=10 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+printf '%s %s %s\n' "$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >> "$DEPLOY_PATH/revisions.log"
+tail -n 3 "$DEPLOY_PATH/revisions.log"
+COMMAND
+}
+_rb_step_19() {  # step: prune
+  _rb_run number=19 id=prune title='Prune old releases and backups' \
+    runs_on=remote reaches_target=1 timeout=120 retries=0 retry_delay=2 on_failure=continue \
+    expect_exit_code=0 <<'COMMAND'
+serving=$(basename "$(readlink "$CURRENT_LINK")")
+find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2 |
+  { grep -vxF -e "$serving" -e "$PREVIOUS_VERSION" || true; } | tail -n +"$((KEEP_RELEASES - 1))" |
+  while read -r old; do rm -rf "${RELEASES_DIR:?}/$old"; echo "removed release $old"; done
+find "$BACKUP_DIR" -name '*.dump' -mtime +"$BACKUP_RETENTION_DAYS" -print -delete
+echo "kept $(find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d | wc -l) releases"
+COMMAND
+}
+
+# ---------------------------------------------------------------- the automatic rollback
+# When a step fails at or after the point of no return, these blocks run in this order.
+_rb_rollback_steps() {
+  _rb_rollback_1 || return 1  # restore-previous-release
+  _rb_rollback_2 || return 1  # reload-app
+  _rb_rollback_3 || return 1  # health-check-previous
+  return 0
+}
+_rb_rollback_1() {  # rollback step: restore-previous-release
+  _rb_run number=R1 id=restore-previous-release title='Point current back at the previous release' phase=rollback \
+    runs_on=remote reaches_target=1 timeout=30 retries=0 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 <<'COMMAND'
+test -d "$RELEASES_DIR/$PREVIOUS_VERSION"
+ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next"
+mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
+readlink "$CURRENT_LINK"
+COMMAND
+}
+_rb_rollback_2() {  # rollback step: reload-app
+  _rb_run number=R2 id=reload-app title='Reload the application without downtime' phase=rollback \
+    runs_on=remote reaches_target=1 timeout=60 retries=0 retry_delay=2 on_failure=rollback \
+    expect_exit_code=0 <<'COMMAND'
+kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
+sleep 3
+COMMAND
+}
+_rb_rollback_3() {  # rollback step: health-check-previous
+  _rb_run number=R3 id=health-check-previous title='Health check of the previous release' phase=rollback \
+    runs_on=remote reaches_target=1 timeout=30 retries=5 retry_delay=2 on_failure=abort \
+    expect_exit_code=0 expect_output="\"version\": \"${PREVIOUS_VERSION}\"" <<'COMMAND'
+curl -fsS --max-time 5 "$HEALTH_URL"
+COMMAND
+}
 
 # ---------------------------------------------------------------- from the runbook
 _RB_SCRIPT=deploy-production.sh
@@ -418,7 +659,7 @@ _rb_confirm() {  # QUESTION: true when the operator answers exactly yes
     _rb_say "  $1 yes (--yes)"
     return 0
   fi
-  if [ ! -t 0 ]; then
+  if [ "$_RB_TERMINAL" = 0 ]; then
     _rb_error "$1: no terminal to answer on (use --yes)"
     return 1
   fi
@@ -431,51 +672,53 @@ _rb_stage() {  # NUMBER TITLE
   printf '\n'
   _rb_title "== Stage $1: $2"
 }
-_rb_dry_step() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION COMMAND
-  local where=$4 expects="exit code $9"
-  [ -z "${15}" ] && where=confirm
-  printf '%4s. %s  [%s]  %s\n' "$1" "$2" "$where" "$3"
-  [ -z "${14}" ] || printf '        asks: %s\n' "${14}"
-  if [ -n "${15}" ]; then
-    printf '%s\n' "${15%$'\n'}" | _rb_indent '        $ '
-    [ -z "${10}" ] || expects+=", output contains: ${10}"
-    [ -z "${11}" ] || expects+=", reports HTTP status ${11}"
-    [ -z "${12}" ] || expects+=", file ${12} of at least ${13} bytes"
+_rb_dry_step() {  # print the caller's step and command (see _rb_run) without running it
+  local where=${step[runs_on]} expects="exit code ${step[expect_exit_code]}"
+  [ -n "$command" ] || where=confirm
+  printf '%4s. %s  [%s]  %s\n' "${step[number]}" "${step[id]}" "$where" "${step[title]}"
+  [ -z "${step[confirm]}" ] || printf '        asks: %s\n' "${step[confirm]}"
+  if [ -n "$command" ]; then
+    printf '%s\n' "${command%$'\n'}" | _rb_indent '        $ '
+    [ -z "${step[expect_output]}" ] || expects+=", output contains: ${step[expect_output]}"
+    [ -z "${step[expect_http_status]}" ] || expects+=", reports HTTP status ${step[expect_http_status]}"
+    [ -z "${step[expect_file]}" ] || expects+=", file ${step[expect_file]} of at least ${step[expect_min_bytes]} bytes"
     printf '        expects %s; timeout %ss; retries %s (every %ss); on failure: %s\n' \
-      "$expects" "$5" "$6" "$7" "$8"
+      "$expects" "${step[timeout]}" "${step[retries]}" "${step[retry_delay]}" "${step[on_failure]}"
   fi
-  if [ "$2" = "$_RB_POINT_OF_NO_RETURN" ]; then
+  if [ "${step[id]}" = "$_RB_POINT_OF_NO_RETURN" ]; then
     printf '        (point of no return: from this step on, a failure runs the rollback steps)\n'
   fi
 }
 _rb_reported_status() {  # OUTPUT_FILE: the last word of the output that is exactly three digits
   tr -s ' \t\n\r\f\v' '\n' <"$1" | grep -xE '[0-9]{3}' | tail -n 1 || true
 }
-_rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS STATUS FILE MIN COMMAND: one try, output shown and checked
+_rb_attempt() {  # one try of the caller's step and command (see _rb_run): output shown and checked
   local out rc size status
+  local want=${step[expect_exit_code]} contains=${step[expect_output]} http=${step[expect_http_status]}
+  local file=${step[expect_file]} min=${step[expect_min_bytes]} timeout=${step[timeout]}
   out=$(mktemp)
   set +e
-  if [ "$1" = remote ]; then
-    _rb_exec_remote "$2" "$8" | tee "$out"
+  if [ "${step[runs_on]}" = remote ]; then
+    _rb_exec_remote "$timeout" "$command" | tee "$out"
     rc=${PIPESTATUS[0]}
   else
-    _rb_exec_local "$2" "$8" | tee "$out"
+    _rb_exec_local "$timeout" "$command" | tee "$out"
     rc=${PIPESTATUS[0]}
   fi
   set -e
-  [ "$1" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
+  [ "${step[runs_on]}" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
   _RB_RC=$rc
-  if [ "$rc" -ne "$3" ]; then
-    [ "$rc" -ne 124 ] || _rb_warn "timed out after $2 s"
-    _rb_warn "exit code $rc, expected $3"
-  elif [ -n "$4" ] && [[ $(<"$out") != *"$4"* ]]; then
-    _rb_warn "the output does not contain: $4"
+  if [ "$rc" -ne "$want" ]; then
+    [ "$rc" -ne 124 ] || _rb_warn "timed out after $timeout s"
+    _rb_warn "exit code $rc, expected $want"
+  elif [ -n "$contains" ] && [[ $(<"$out") != *"$contains"* ]]; then
+    _rb_warn "the output does not contain: $contains"
     rc=-1
-  elif [ -n "$5" ] && status=$(_rb_reported_status "$out") && [ "$status" != "$5" ]; then
-    _rb_warn "expected HTTP status $5, the output reports ${status:-none}"
+  elif [ -n "$http" ] && status=$(_rb_reported_status "$out") && [ "$status" != "$http" ]; then
+    _rb_warn "expected HTTP status $http, the output reports ${status:-none}"
     rc=-1
-  elif [ -n "$6" ] && size=$(_rb_file_bytes "$1" "$6") && [ "$size" -lt "$7" ]; then
-    _rb_warn "expected the file $6 of at least $7 bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
+  elif [ -n "$file" ] && size=$(_rb_file_bytes "${step[runs_on]}" "$file") && [ "$size" -lt "$min" ]; then
+    _rb_warn "expected the file $file of at least $min bytes, found $([ "$size" -ge 0 ] && echo "$size bytes" || echo none)"
     rc=-1
   else
     rm -f "$out"
@@ -484,21 +727,61 @@ _rb_attempt() {  # WHERE TIMEOUT EXIT CONTAINS STATUS FILE MIN COMMAND: one try,
   rm -f "$out"
   return 1
 }
-_rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAINS STATUS FILE MIN QUESTION TOUCHES PHASE COMMAND
-  local index=$1 id=$2 where=$4 tries=$(($6 + 1)) attempt=1 started ok=0 phase=${16} command=${17}
+_rb_step_settings() {  # SETTING=VALUE...: into the caller's `step`, each name known, none missing
+  local setting key
+  for setting in "$@"; do
+    key=${setting%%=*}
+    if [ "$key" = "$setting" ] || [[ ! $key =~ ^[a-z_]+$ ]] || [[ ! -v step[$key] ]]; then
+      _rb_error "a step block gives the unknown setting '${key:0:40}': the script was edited by hand?"
+      exit 3
+    fi
+    step[$key]=${setting#*=}
+  done
+  for key in number id title runs_on timeout retries retry_delay on_failure; do
+    [ -n "${step[$key]}" ] || { _rb_error "the block of step ${step[id]:-?} lacks the setting $key"; exit 3; }
+  done
+}
+# _rb_run SETTING=VALUE... <<'COMMAND': run one step block, whose command is the here-document
+# on standard input (empty for a confirmation alone). The settings, by name:
+#   number: Its place: 1, 2, ... in the procedure; R1, R2, ... in the automatic rollback.
+#   id: The step's id in the runbook.
+#   title: The step's title.
+#   phase: `rollback` in the automatic rollback's blocks (else not written).
+#   runs_on: `local` (the deploying machine) or `remote` (the target, over ssh).
+#   reaches_target: 1 when the step reaches the target: the run connects first and takes the deploy lock.
+#   timeout: Seconds one try may take.
+#   retries: Tries after the first.
+#   retry_delay: Seconds between tries.
+#   on_failure: `abort`, `rollback` or `continue`.
+#   confirm: The question the operator must answer `yes` to (only if the step asks).
+#   expect_exit_code: The exit code the command must return.
+#   expect_output: Text the output must contain (only if the step expects some).
+#   expect_http_status: The HTTP status the output must report (only if expected).
+#   expect_file: A file the step must leave (only if expected) ...
+#   expect_min_bytes: ... of at least this many bytes.
+_rb_run() {
+  local -A step=(
+    [number]='' [id]='' [title]='' [phase]=procedure [runs_on]='' [reaches_target]=0
+    [timeout]='' [retries]='' [retry_delay]='' [on_failure]='' [confirm]='' [expect_exit_code]=0
+    [expect_output]='' [expect_http_status]='' [expect_file]='' [expect_min_bytes]=0
+  )
+  local command='' attempt=1 started ok=0 id phase tries
+  _rb_step_settings "$@"
+  IFS= read -r -d '' command || true
+  id=${step[id]} phase=${step[phase]} tries=$((step[retries] + 1))
   if [ "$_RB_DRY_RUN" = 1 ]; then
-    _rb_dry_step "$index" "$id" "$3" "$where" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${13}" "${14}" "$command"
+    _rb_dry_step
     return 0
   fi
   [ "$phase" = rollback ] || [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || _RB_PAST_PNR=1
-  if [ "${15}" = 1 ]; then
+  if [ "${step[reaches_target]}" = 1 ]; then
     _rb_connect
     _RB_TOUCHED=1
   fi
   _RB_CURRENT_STEP=$id
-  _rb_title "-- [$index/$_RB_STEP_COUNT] $3 ($id, $where)"
+  _rb_title "-- [${step[number]}/$_RB_STEP_COUNT] ${step[title]} ($id, ${step[runs_on]})"
   started=$(_rb_clock)
-  if [ -n "${14}" ] && ! _rb_confirm "${14}"; then
+  if [ -n "${step[confirm]}" ] && ! _rb_confirm "${step[confirm]}"; then
     if [ -n "$command" ]; then
       _rb_warn "not confirmed: step $id skipped"
       _rb_log "$id" skipped 0 "$(($(_rb_clock) - started))" "$phase"
@@ -513,11 +796,11 @@ _rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAI
     _RB_RC=0
   fi
   while [ "$ok" = 0 ]; do
-    if _rb_attempt "$where" "$5" "$9" "${10}" "${11}" "${12}" "${13}" "$command"; then
+    if _rb_attempt; then
       ok=1
     elif [ "$attempt" -lt "$tries" ]; then
-      _rb_warn "attempt $attempt of $tries failed; retrying in $7 s"
-      sleep "$7"
+      _rb_warn "attempt $attempt of $tries failed; retrying in ${step[retry_delay]} s"
+      sleep "${step[retry_delay]}"
       attempt=$((attempt + 1))
     else
       break
@@ -532,7 +815,7 @@ _rb_run() {  # INDEX ID TITLE WHERE TIMEOUT RETRIES DELAY ON_FAILURE EXIT CONTAI
   _rb_log "$id" failed "$_RB_RC" "$(($(_rb_clock) - started))" "$phase"
   _rb_error "step $id failed"
   [ "$phase" = procedure ] || return 1
-  if [ "$8" = continue ]; then
+  if [ "${step[on_failure]}" = continue ]; then
     _rb_warn "on_failure is continue: going on"
     return 0
   fi
@@ -627,211 +910,12 @@ _rb_on_exit() {
   exit "$rc"
 }
 
-# ---------------------------------------------------------------- the procedure's steps
-# Each step: _rb_run INDEX ID TITLE WHERE TIMEOUT RETRIES RETRY_DELAY ON_FAILURE EXIT_CODE \
-#   OUTPUT_CONTAINS HTTP_STATUS FILE MIN_BYTES CONFIRM TOUCHES_TARGET PHASE COMMAND
-_rb_step_1() {  # step: check-branch
-  _rb_run 1 check-branch 'Verify the deployment branch' local 10 0 2 abort 0 \
-    '' '' '' 0 '' 0 procedure \
-    'current=$(git rev-parse --abbrev-ref HEAD)
-echo "on branch $current"
-[ -z "$BRANCH" ] || [ "$current" = "$BRANCH" ]
-'
-}
-_rb_step_2() {  # step: check-clean
-  _rb_run 2 check-clean 'Check the working tree is clean' local 10 0 2 abort 0 \
-    'working tree clean' '' '' 0 '' 0 procedure \
-    'changes=$(git status --porcelain)
-if [ -n "$changes" ]; then echo "$changes"; exit 1; fi
-echo "working tree clean"
-'
-}
-_rb_step_3() {  # step: check-tag
-  _rb_run 3 check-tag 'Verify the version tag exists' local 10 0 2 abort 0 \
-    'tag '"${VERSION}"' exists' '' '' 0 '' 0 procedure \
-    'printf '"'"'%s\n'"'"' "$VERSION" | grep -Eq '"'"'^v[0-9]+\.[0-9]+\.[0-9]+$'"'"'
-git rev-parse -q --verify "refs/tags/$VERSION" >/dev/null
-if [ "$(git rev-parse HEAD)" != "$(git rev-parse "$VERSION^{commit}")" ]; then
-  echo "HEAD is not $VERSION: check out the tag so the tests and the scan run on what ships"
-  exit 1
-fi
-echo "tag $VERSION exists"
-'
-}
-_rb_step_4() {  # step: confirm-production
-  _rb_run 4 confirm-production 'Confirm the production deployment' local 300 0 2 abort 0 \
-    '' '' '' 0 'Are you sure you want to deploy '"${VERSION}"' to PRODUCTION?' 0 procedure \
-    ''
-}
-_rb_step_5() {  # step: run-tests
-  _rb_run 5 run-tests 'Run the test suite' local 600 0 2 abort 0 \
-    '' '' '' 0 '' 0 procedure \
-    'python3 -m unittest discover -s tests -q'
-}
-_rb_step_6() {  # step: security-scan
-  _rb_run 6 security-scan 'Run the security scan' local 300 0 2 abort 0 \
-    'security scan passed' '' '' 0 '' 0 procedure \
-    'if git grep -nIiE '"'"'(password|secret|api_key|token)[[:space:]]*=[[:space:]]*["'"'"'"'"'"'"'"'"'][^"'"'"'"'"'"'"'"'"']{4,}'"'"' -- . '"'"':!tests'"'"'; then
-  echo "possible secret committed"; exit 1
-fi
-python3 -m compileall -q app.py
-echo "security scan passed"
-'
-}
-_rb_step_7() {  # step: build
-  _rb_run 7 build 'Build the release artifact' local 300 0 2 abort 0 \
-    '' '' "${ARTIFACT}" 100 '' 0 procedure \
-    'mkdir -p "$(dirname "$ARTIFACT")"
-git archive --format=tar.gz -o "$ARTIFACT" "$VERSION"
-ls -l "$ARTIFACT"
-'
-}
-_rb_step_8() {  # step: backup-database
-  _rb_run 8 backup-database 'Back up the database' remote 900 0 2 abort 0 \
-    '' '' "${BACKUP_FILE}" 1 '' 1 procedure \
-    'mkdir -p "$BACKUP_DIR"
-pg_dump --format=custom --file="$BACKUP_FILE" app
-ls -l "$BACKUP_FILE"
-'
-}
-_rb_step_9() {  # step: verify-backup
-  _rb_run 9 verify-backup 'Verify the backup' remote 120 0 2 abort 0 \
-    'backup verified' '' '' 0 '' 1 procedure \
-    'size=$(stat -c %s "$BACKUP_FILE")
-echo "backup $BACKUP_FILE is $size bytes"
-[ "$size" -ge "$BACKUP_MIN_BYTES" ]
-pg_restore --list "$BACKUP_FILE" >/dev/null
-echo "backup verified"
-'
-}
-_rb_step_10() {  # step: confirm-deploy
-  _rb_run 10 confirm-deploy 'Confirm before changing production' local 300 0 2 abort 0 \
-    '' '' '' 0 'Proceed with deployment of '"${VERSION}"' to PRODUCTION?' 0 procedure \
-    ''
-}
-_rb_step_11() {  # step: upload-release
-  _rb_run 11 upload-release 'Upload the release' local 300 2 2 abort 0 \
-    '' '' '' 0 '' 1 procedure \
-    'upload "$ARTIFACT" "$RELEASES_DIR/$VERSION.tar.gz"'
-}
-_rb_step_12() {  # step: unpack-release
-  _rb_run 12 unpack-release 'Unpack the release' remote 120 0 2 abort 0 \
-    '' '' '' 0 '' 1 procedure \
-    'mkdir -p "$RELEASE_DIR"
-tar -xzf "$RELEASES_DIR/$VERSION.tar.gz" -C "$RELEASE_DIR"
-rm -f "$RELEASES_DIR/$VERSION.tar.gz"
-test -f "$RELEASE_DIR/app.py"
-'
-}
-_rb_step_13() {  # step: migrate
-  _rb_run 13 migrate 'Run database migrations' remote 600 0 2 abort 0 \
-    '' '' '' 0 '' 1 procedure \
-    'bash "$RELEASE_DIR/migrate.sh"'
-}
-_rb_step_14() {  # step: switch-release
-  _rb_run 14 switch-release 'Switch the current release' remote 30 0 2 rollback 0 \
-    '' '' '' 0 '' 1 procedure \
-    'ln -sfn "$RELEASE_DIR" "$CURRENT_LINK.next"
-mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
-readlink "$CURRENT_LINK"
-'
-}
-_rb_step_15() {  # step: reload-app
-  _rb_run 15 reload-app 'Reload the application without downtime' remote 60 0 2 rollback 0 \
-    '' '' '' 0 '' 1 procedure \
-    'kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
-sleep 3
-'
-}
-_rb_step_16() {  # step: health-check
-  _rb_run 16 health-check 'Health check' remote 30 5 2 rollback 0 \
-    '"version": "'"${VERSION}"'"' '' '' 0 '' 1 procedure \
-    'curl -fsS --max-time 5 "$HEALTH_URL"'
-}
-_rb_step_17() {  # step: test-endpoints
-  _rb_run 17 test-endpoints 'Test the endpoints' remote 120 2 2 rollback 0 \
-    '' '' '' 0 '' 1 procedure \
-    check_endpoints
-}
-_rb_step_18() {  # step: record-release
-  _rb_run 18 record-release 'Record the release' remote 10 0 2 abort 0 \
-    '' '' '' 0 '' 1 procedure \
-    'printf '"'"'%s %s %s\n'"'"' "$TIMESTAMP" "$VERSION" "$ENVIRONMENT" >> "$DEPLOY_PATH/revisions.log"
-tail -n 3 "$DEPLOY_PATH/revisions.log"
-'
-}
-_rb_step_19() {  # step: prune
-  _rb_run 19 prune 'Prune old releases and backups' remote 120 0 2 continue 0 \
-    '' '' '' 0 '' 1 procedure \
-    'serving=$(basename "$(readlink "$CURRENT_LINK")")
-find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'%T@ %f\n'"'"' | sort -rn | cut -d'"'"' '"'"' -f2 |
-  { grep -vxF -e "$serving" -e "$PREVIOUS_VERSION" || true; } | tail -n +"$((KEEP_RELEASES - 1))" |
-  while read -r old; do rm -rf "${RELEASES_DIR:?}/$old"; echo "removed release $old"; done
-find "$BACKUP_DIR" -name '"'"'*.dump'"'"' -mtime +"$BACKUP_RETENTION_DAYS" -print -delete
-echo "kept $(find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d | wc -l) releases"
-'
-}
-_rb_steps() {
-  _rb_stage 1 Pre-flight
-  _rb_step_1
-  _rb_step_2
-  _rb_step_3
-  _rb_step_4
-  _rb_stage 2 'Tests and security scan'
-  _rb_step_5
-  _rb_step_6
-  _rb_stage 3 Build
-  _rb_step_7
-  _rb_stage 4 'Production backup'
-  _rb_step_8
-  _rb_step_9
-  _rb_stage 5 'Final confirmation'
-  _rb_step_10
-  _rb_stage 6 'Zero-downtime deployment'
-  _rb_step_11
-  _rb_step_12
-  _rb_step_13
-  _rb_step_14
-  _rb_step_15
-  _rb_stage 7 'Post-deployment verification'
-  _rb_step_16
-  _rb_step_17
-  _rb_step_18
-  _rb_step_19
-}
-_rb_rollback_1() {  # rollback step: restore-previous-release
-  _rb_run R1 restore-previous-release 'Point current back at the previous release' remote 30 0 2 abort 0 \
-    '' '' '' 0 '' 1 rollback \
-    'test -d "$RELEASES_DIR/$PREVIOUS_VERSION"
-ln -sfn "$RELEASES_DIR/$PREVIOUS_VERSION" "$CURRENT_LINK.next"
-mv -T "$CURRENT_LINK.next" "$CURRENT_LINK"
-readlink "$CURRENT_LINK"
-'
-}
-_rb_rollback_2() {  # rollback step: reload-app
-  _rb_run R2 reload-app 'Reload the application without downtime' remote 60 0 2 rollback 0 \
-    '' '' '' 0 '' 1 rollback \
-    'kill -HUP "$(cat "$DEPLOY_PATH/shared/gunicorn.pid")"
-sleep 3
-'
-}
-_rb_rollback_3() {  # rollback step: health-check-previous
-  _rb_run R3 health-check-previous 'Health check of the previous release' remote 30 5 2 abort 0 \
-    '"version": "'"${PREVIOUS_VERSION}"'"' '' '' 0 '' 1 rollback \
-    'curl -fsS --max-time 5 "$HEALTH_URL"'
-}
-_rb_rollback_steps() {
-  _rb_rollback_1 || return 1
-  _rb_rollback_2 || return 1
-  _rb_rollback_3 || return 1
-  return 0
-}
-
 # ---------------------------------------------------------------- main
 _RB_DRY_RUN=0 _RB_YES=0 _RB_BREAK_LOCK=0 _RB_BACKUP_ARG='' _RB_NO_DB_RESTORE=0 _RB_VERSION_ARG=''
 _RB_STARTED=0 _RB_CONNECTED=0 _RB_LOCKED=0 _RB_TOUCHED=0 _RB_PAST_PNR=0 _RB_STEPS_OK=0
 _RB_RELEASE_EXISTED=1 _RB_SERVING='' _RB_CURRENT_STEP='' _RB_FAILURE='' _RB_RC=0 _RB_LOCK_AGE=0
-_RB_SAFETY_BACKUP='' _RB_STARTED_AT=$SECONDS
+_RB_SAFETY_BACKUP='' _RB_STARTED_AT=$SECONDS _RB_TERMINAL=0
+[ ! -t 0 ] || _RB_TERMINAL=1  # asked once: a step block's standard input is its command
 _RB_RELEASES=() _RB_REVISIONS=() _RB_BACKUPS=() _RB_PENDING_LOG=()
 declare -A _RB_LOCK_OWNER=()
 _RB_HOST=$(uname -n)
@@ -888,7 +972,7 @@ _rb_dry_run() {
 }
 
 _rb_precheck() {  # refusals that must come before anything touches the target
-  if [ "$_RB_YES" = 0 ] && [ ! -t 0 ]; then
+  if [ "$_RB_YES" = 0 ] && [ "$_RB_TERMINAL" = 0 ]; then
     _rb_refuse "this procedure asks for confirmation and there is no terminal: run it on a terminal or pass --yes"
   fi
   return 0

@@ -3,8 +3,9 @@
 Public interface (used by `runbook build`, the site and the scenarios):
 
 - ``render_scripts(loaded) -> dict[str, str]``: file name in ``scripts/`` -> script text.
-- ``script_line_map(loaded) -> dict[str, dict[str, int]]``: procedure id -> step id -> the
-  line of the generated script where that step runs (the site links to it).
+- ``script_line_map(loaded) -> dict[str, dict[str, int]]``: procedure id -> step id (or
+  ``rollback:<step id>`` for the automatic rollback's) -> the line of the generated script
+  where that step's block starts (the site links to it).
 - ``runtime_variables(...)``, ``step_variables(...)``, ``remote_prelude(...)`` and
   ``local_prelude(...)``: the environment a step's command runs in, so the scenarios run a
   step exactly as the scripts do.

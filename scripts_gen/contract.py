@@ -65,3 +65,32 @@ RUN_FROM = "Run it from the service's git repository."
 ROLLBACK_DEFAULT = (
     "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
 )
+
+READING = (
+    "A script starts with its procedure: `_rb_steps` lists the stages and steps in the order "
+    "they run, then comes one block per step, `_rb_run` with the step's settings by name and "
+    "its command exactly as the runbook writes it, in a quoted here-document between "
+    "`<<'COMMAND'` and the line `COMMAND` (in which nothing expands on the deploying "
+    "machine). The automatic rollback's blocks follow, then the values from the runbook, "
+    "then the library that runs the blocks. Nothing runs before the last line."
+)
+
+STEP_SETTINGS: dict[str, str] = {
+    "number": "Its place: 1, 2, ... in the procedure; R1, R2, ... in the automatic rollback.",
+    "id": "The step's id in the runbook.",
+    "title": "The step's title.",
+    "phase": "`rollback` in the automatic rollback's blocks (else not written).",
+    "runs_on": "`local` (the deploying machine) or `remote` (the target, over ssh).",
+    "reaches_target": "1 when the step reaches the target: the run connects first and takes "
+    "the deploy lock.",
+    "timeout": "Seconds one try may take.",
+    "retries": "Tries after the first.",
+    "retry_delay": "Seconds between tries.",
+    "on_failure": "`abort`, `rollback` or `continue`.",
+    "confirm": "The question the operator must answer `yes` to (only if the step asks).",
+    "expect_exit_code": "The exit code the command must return.",
+    "expect_output": "Text the output must contain (only if the step expects some).",
+    "expect_http_status": "The HTTP status the output must report (only if expected).",
+    "expect_file": "A file the step must leave (only if expected) ...",
+    "expect_min_bytes": "... of at least this many bytes.",
+}

@@ -35,18 +35,12 @@ def remote_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
     return render(
         "remote_functions.sh.j2",
         base_url=env.base_url,
-        endpoints=[
-            (endpoint.path, int(endpoint.status), endpoint.contains)
-            for endpoint in procedure_endpoints(loaded, procedure_id)
-        ],
+        endpoints=procedure_endpoints(loaded, procedure_id),
     )
 
 
-def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
-    """Helper functions of local commands: ``remote``, ``upload``, ``check_endpoints``.
-
-    They expect ``_RB_VARIABLES`` (names to hand over) and ``_RB_REMOTE_FUNCTIONS`` to be set.
-    """
+def local_context(loaded: LoadedRunbook, procedure_id: str) -> dict[str, object]:
+    """What ``local_functions.sh.j2`` is rendered with: the ssh target and port."""
     rb = loaded.runbook
     env = rb.environments[rb.procedures[procedure_id].environment]
     # ssh would read a host or user starting with `-` as an option: check them again here.
@@ -56,9 +50,15 @@ def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
         and re.fullmatch(USER_PATTERN, env.ssh_user)
     ):
         raise ValueError(f"not a valid ssh target: {env.ssh_user!r}@{env.host!r}")
-    return render(
-        "local_functions.sh.j2", target=f"{env.ssh_user}@{env.host}", port=int(env.ssh_port)
-    )
+    return {"target": f"{env.ssh_user}@{env.host}", "port": env.ssh_port}
+
+
+def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:
+    """Helper functions of local commands: ``remote``, ``upload``, ``check_endpoints``.
+
+    They expect ``_RB_VARIABLES`` (names to hand over) and ``_RB_REMOTE_FUNCTIONS`` to be set.
+    """
+    return render("local_functions.sh.j2", **local_context(loaded, procedure_id))
 
 
 def assignments(variables: dict[str, str]) -> str:

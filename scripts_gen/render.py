@@ -1,7 +1,8 @@
 """Rendering the scripts: one bash script per procedure that names a ``script``.
 
-The context handed to the templates holds model values untouched; the templates quote every
-one of them with the ``q`` filter. Only fixed text of this package reaches a script unquoted.
+The context handed to the templates holds model values untouched; the templates pass every
+one of them through a filter of ``quoting`` (the environment refuses any that does not). Only
+fixed text of this package reaches a script unquoted.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from importlib.resources import files
 
 from runbook.loader import LoadedRunbook
 from runbook.model import RUNTIME_VARIABLES, ProcedureKind, RunsOn, Step
-from runbook.model.base import ID_PATTERN
 from scripts_gen import contract
 from scripts_gen.environment import render
-from scripts_gen.prelude import local_functions, remote_functions
+from scripts_gen.prelude import local_context, remote_functions
+from scripts_gen.quoting import checked_id as _checked_id
 from scripts_gen.variables import (
     config_variables,
     deploy_backup,
@@ -37,7 +38,9 @@ def uses_target(command: str) -> bool:
     return bool(_USES_TARGET.search(command))
 
 
-_STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (?:rollback )?step: ([a-z0-9-]+)$")
+_STEP_MARK = re.compile(r"^_rb_(?:step|rollback)_\d+\(\) \{  # (rollback )?step: ([a-z0-9-]+)$")
+#: How ``script_line_map`` names a rollback step's block: ``rollback:<step id>``.
+ROLLBACK_KEY = "rollback:"
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,6 @@ class StepView:
     command: str
     touches: int
     writes_backup: bool
-
-
-def _checked_id(value: str) -> str:
-    """Ids appear in comments, where no quoting helps: they must keep the model's pattern."""
-    if not re.fullmatch(ID_PATTERN, value):
-        raise ValueError(f"not a valid id: {value!r}")
-    return value
 
 
 def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) -> StepView:
@@ -155,19 +151,6 @@ def _shown(template: str) -> str:
     return _TEMPLATE_REFERENCE.sub(r"$\1", template)
 
 
-def _checked_template(template: str) -> str:
-    """A derived variable's template goes into double quotes unquoted: only ``${NAME}``
-    references of runtime variables and characters literal in double quotes may pass."""
-    for match in re.finditer(r"\$\{([A-Z_]+)\}|(.)", template):
-        if match.group(1) is not None and match.group(1) not in RUNTIME_VARIABLES:
-            raise ValueError(f"not a runtime variable in {template!r}: {match.group(1)}")
-        if match.group(2) is not None and not re.fullmatch(
-            r"[A-Za-z0-9._/@+=:,~-]", match.group(2)
-        ):
-            raise ValueError(f"not a plain character in {template!r}: {match.group(2)!r}")
-    return template
-
-
 def _static(name: str) -> str:
     return files("scripts_gen").joinpath("templates", name).read_text()
 
@@ -202,15 +185,16 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         escalation=_escalation(loaded),
         variable_names=list(RUNTIME_VARIABLES),
         config=config_variables(loaded, procedure_id),
-        derived={name: _checked_template(t) for name, t in derived(loaded).items()},
-        deploy_backup=_checked_template(deploy_backup(loaded)),
-        safety_backup=_checked_template(safety_backup(loaded)),
+        derived=derived(loaded),
+        deploy_backup=deploy_backup(loaded),
+        safety_backup=safety_backup(loaded),
         remote_functions=remote_functions(loaded, procedure_id),
-        local_functions=local_functions(loaded, procedure_id),
+        **local_context(loaded, procedure_id),
         connect_script=_static("remote_connect.sh"),
         takeover_script=_static("remote_takeover.sh"),
         finish_script=_static("remote_finish.sh"),
         help=_help(loaded, procedure_id, script),
+        step_settings=contract.STEP_SETTINGS,
         has_confirmations=any(v.confirm for v in views + rollback),
         chooses_backup=rb.chooses_backup(procedure_id),
     )
@@ -232,7 +216,8 @@ def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
 
 
 def script_line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
-    """Where each step of each procedure runs in its script (1-based line of its function)."""
+    """Where each step of each procedure runs in its script (1-based line of its block), by
+    step id; the automatic rollback's blocks by ``rollback:<step id>``."""
     lines = loaded.once("script_line_map", lambda: _line_map(loaded))
     return {pid: dict(steps) for pid, steps in lines.items()}
 
@@ -246,6 +231,7 @@ def _line_map(loaded: LoadedRunbook) -> dict[str, dict[str, int]]:
         for number, line in enumerate(_rendered(loaded, pid).splitlines(), 1):
             match = _STEP_MARK.match(line)
             if match:
-                lines.setdefault(match.group(1), number)
+                key = (ROLLBACK_KEY if match.group(1) else "") + match.group(2)
+                lines.setdefault(key, number)
         result[pid] = lines
     return result

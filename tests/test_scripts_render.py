@@ -97,12 +97,8 @@ def test_help_shows_usage_options_exit_codes(
     assert ssh_calls(tmp_path / "calls.log") == []
 
 
-def dry_run_ids(output: str) -> list[str]:
-    return re.findall(r"^ {0,3}\d+\. ([a-z0-9-]+)  \[", output, flags=re.M)
-
-
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-def test_dry_run_lists_the_procedure_steps_in_order_and_touches_nothing(
+def test_dry_run_lists_stages_and_rollback_steps_and_touches_nothing(
     script_dir: Path, repo: Path, tmp_path: Path, name: str
 ) -> None:
     env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
@@ -111,7 +107,6 @@ def test_dry_run_lists_the_procedure_steps_in_order_and_touches_nothing(
     before = sorted(p.name for p in repo.iterdir())
     result = run(script_dir / name, *args, cwd=repo, env=env)
     assert result.returncode == 0, result.stderr
-    assert dry_run_ids(result.stdout) == procedure.step_ids
     for number, stage in enumerate(procedure.stages, 1):
         assert f"== Stage {number}: {stage.title}" in result.stdout
     rollback = re.findall(r"^ +R\d+\. ([a-z0-9-]+)", result.stdout, flags=re.M)
@@ -121,21 +116,29 @@ def test_dry_run_lists_the_procedure_steps_in_order_and_touches_nothing(
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-def test_dry_run_lists_the_steps_of_the_procedure_page_in_its_order(
+def test_the_page_the_script_and_the_dry_run_list_the_steps_in_one_order(
     script_dir: Path, repo: Path, tmp_path: Path, name: str
 ) -> None:
-    """The page a release engineer reads and the dry run number the same steps alike."""
+    """The page a release engineer reads, the script's blocks in file order and what the dry
+    run prints (the order the script runs them in) number the same steps alike."""
     from runbook.site.pages import pages
 
     pid = BY_PROCEDURE[name]
+    procedure = LOADED.runbook.procedures[pid]
     page = pages(LOADED)[f"procedures/{pid}.md"]
     on_page = re.findall(rf"^### (\d+)\. .* \{{ #{pid}-([a-z0-9-]+) \}}$", page, flags=re.M)
+    blocks = re.findall(
+        r"^_rb_step_\d+\(\) \{  # step: [a-z0-9-]+\n(?:  local .*\n)?  _rb_run number=(\d+) id=([a-z0-9-]+) ",
+        SCRIPTS[name],
+        flags=re.M,
+    )
     env = install_fakes(tmp_path / "bin", tmp_path / "calls.log")
-    args = ["--dry-run", "v1.0.1"] if LOADED.runbook.procedures[pid].version_required else []
-    result = run(script_dir / name, *(args or ["--dry-run"]), cwd=repo, env=env)
+    args = ["--dry-run", "v1.0.1"] if procedure.version_required else ["--dry-run"]
+    result = run(script_dir / name, *args, cwd=repo, env=env)
     assert result.returncode == 0, result.stderr
-    in_script = re.findall(r"^ {0,3}(\d+)\. ([a-z0-9-]+)  \[", result.stdout, flags=re.M)
-    assert on_page and in_script == on_page
+    in_dry_run = re.findall(r"^ {0,3}(\d+)\. ([a-z0-9-]+)  \[", result.stdout, flags=re.M)
+    expected = [(str(n), s) for n, s in enumerate(procedure.step_ids, 1)]
+    assert on_page == blocks == in_dry_run == expected
 
 
 def test_dry_run_shows_commands_and_resolved_values(
@@ -195,11 +198,12 @@ def test_line_map_points_at_each_step_function() -> None:
             assert pid not in line_map
             continue
         lines = SCRIPTS[procedure.script].splitlines()
-        assert set(procedure.step_ids) | set(procedure.rollback_steps) == set(line_map[pid])
-        for step_id, number in line_map[pid].items():
-            assert lines[number - 1].endswith(f"step: {step_id}")
-        ordered = [line_map[pid][s] for s in procedure.step_ids]
-        assert ordered == sorted(ordered)
+        rollback = {f"rollback:{s}" for s in procedure.rollback_steps}
+        assert set(procedure.step_ids) | rollback == set(line_map[pid])
+        for key, number in line_map[pid].items():
+            step_id = key.removeprefix("rollback:")
+            mark = "rollback step" if key in rollback else "step"
+            assert lines[number - 1].endswith(f"  # {mark}: {step_id}")
 
 
 @pytest.mark.parametrize(

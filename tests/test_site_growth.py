@@ -63,6 +63,7 @@ def test_many_procedures_are_listed_per_environment(tmp_path: Path) -> None:
     assert procedures == [
         {"Staging: procedures": "environments/staging.md"},
         {"Production: procedures": "environments/production.md"},
+        {"Production (fleet): procedures": "environments/production-fleet.md"},
     ]
     staging = site["environments/staging.md"]
     assert staging.count("](../procedures/") == 8  # 2 of the example's 4, 4 times
@@ -88,7 +89,8 @@ def test_each_deploy_points_at_its_environments_rollbacks(tmp_path: Path, copies
     diagram = workflow(repeated(tmp_path, copies).runbook)
     if copies == 0:  # one rollback per environment: straight to it
         assert "p1 -. incident .-> p3" in diagram and "incident on" not in diagram
-    else:  # two per environment: through one node each
+    else:  # two per environment: through one node each (p4, p5: the fleet's own pair)
         assert 'i0(["incident on staging"])' in diagram
-        assert "i0 -.-> p2" in diagram and "i0 -.-> p6" in diagram
-        assert "p0 -. incident .-> i0" in diagram and "p4 -. incident .-> i0" in diagram
+        assert "i0 -.-> p2" in diagram and "i0 -.-> p8" in diagram
+        assert "p0 -. incident .-> i0" in diagram and "p6 -. incident .-> i0" in diagram
+        assert "p4 -. incident .-> p5" in diagram

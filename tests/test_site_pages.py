@@ -181,6 +181,35 @@ def test_script_lines_are_linked_when_the_generator_gives_them(
     assert 'linenums="1"' in site["scripts/deploy-staging.sh.md"]
 
 
+@pytest.mark.parametrize("pid", ["deploy-staging", "deploy-production", "rollback-production"])
+def test_script_listing_links_each_block_to_its_steps_page(
+    loaded: LoadedRunbook, site: dict[str, str], pid: str
+) -> None:
+    procedure = loaded.runbook.procedures[pid]
+    listing = site[f"scripts/{procedure.script}.md"]
+    script = scripts_gen.render_scripts(loaded)[procedure.script].splitlines()
+    rows = re.findall(
+        r"^\| \[(\d+)\]\(#__codelineno-0-\1\) \| \[[^]]+\]\(\.\./procedures/"
+        + re.escape(pid)
+        + r"\.md#([a-z0-9_-]+)\) \| `([a-z0-9-]+)`",
+        listing,
+        flags=re.M,
+    )
+    assert [sid for _, _, sid in rows] == procedure.step_ids + procedure.rollback_steps
+    for number, (line, anchor, sid) in enumerate(rows):
+        own = number < len(procedure.step_ids)
+        assert script[int(line) - 1].endswith(f"  # {'step' if own else 'rollback step'}: {sid}")
+        assert anchor == (f"{pid}-{sid}" if own else f"{pid}_rollback")
+        assert f"{{ #{anchor} }}" in site[f"procedures/{pid}.md"]
+
+
+def test_running_the_scripts_explains_every_step_setting(site: dict[str, str]) -> None:
+    page = site["reference/scripts.md"]
+    assert contract.READING in page
+    for setting in contract.STEP_SETTINGS:
+        assert f"| `{setting}` | " in page
+
+
 def test_nav_groups_folders_and_takes_page_titles(site: dict[str, str]) -> None:
     entries = nav({**site, "rules/RB001.md": "# RB001 Something\n"})
     assert entries[0] == {"Overview": "index.md"}

@@ -41,7 +41,7 @@ from runbook.site.comparison import ROWS, comparison
 from runbook.site.contacts import channel_href, first_call, who_to_call
 from runbook.site.fleet import fleet_view, procedure_places
 from runbook.site.render import Mode, environment, md_text, page_anchor, render
-from runbook.site.views import procedure_view, where
+from runbook.site.views import procedure_view, script_blocks, where
 from runbook.site.workflow import workflow
 from runbook.verification import Verification, read
 from scripts_gen import contract
@@ -121,7 +121,7 @@ def _context(loaded: LoadedRunbook, verification: Verification | None) -> dict[s
         )
         for pid in rb.procedures
     }
-    return {**ctx, "views": views}
+    return {**ctx, "views": views, "script_lines": lines}
 
 
 def _shared(loaded: LoadedRunbook) -> dict[str, Any]:
@@ -262,7 +262,9 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
         for name, text in ctx["scripts"].items():
-            extra = {"name": name, "text": text, "procedure_id": by_script.get(name)}
+            pid = by_script.get(name)
+            blocks = script_blocks(ctx["rb"], pid, ctx["script_lines"].get(pid, {})) if pid else []
+            extra = {"name": name, "text": text, "procedure_id": pid, "blocks": blocks}
             yield f"scripts/{name}.md", "script.md.j2", extra
         by_playbook = {p.playbook: pid for pid, p in rb.procedures.items() if p.playbook}
         for rel, text in ctx["playbooks"].items():

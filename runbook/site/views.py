@@ -186,6 +186,34 @@ def procedure_view(
     )
 
 
+@dataclass(frozen=True)
+class ScriptBlock:
+    """A step's block in a generated script, and where its page tells about it."""
+
+    line: int
+    step_id: str
+    title: str
+    anchor: str
+    rollback: bool
+
+
+def script_blocks(runbook: Runbook, procedure_id: str, lines: dict[str, int]) -> list[ScriptBlock]:
+    """The step blocks of a procedure's script, in file order, each with its page's anchor:
+    the step's section, or the automatic rollback's section for a rollback step."""
+    proc = runbook.procedures[procedure_id]
+    blocks = [
+        ScriptBlock(lines[sid], sid, runbook.steps[sid].title, f"{procedure_id}-{sid}", False)
+        for sid in proc.step_ids
+        if sid in lines
+    ]
+    blocks += [
+        ScriptBlock(lines[key], sid, runbook.steps[sid].title, f"{procedure_id}_rollback", True)
+        for sid in proc.rollback_steps
+        if (key := f"rollback:{sid}") in lines  # how script_line_map names a rollback block
+    ]
+    return sorted(blocks, key=lambda block: block.line)
+
+
 def verification_text(verification: Verification | None, procedure_id: str, digest: str) -> str:
     """The "last verified" line of a procedure page."""
     record = verification.procedures.get(procedure_id) if verification else None
