@@ -42,13 +42,17 @@ def content_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def template_cache() -> Any:
+def template_cache(configured_in: str) -> Any:
     """Where jinja2 keeps compiled templates between runs: its own per-user folder under the
-    temporary directory. An entry is found by the template's path and used only while the
-    template's text is the same, so compiling once per version of a template is enough."""
-    from jinja2 import FileSystemBytecodeCache
+    temporary directory. jinja2 finds an entry by the template's path and uses it while the
+    template's text is the same; but compiled code also depends on the environment's options
+    (``finalize``, the block and comment syntax), which live in ``configured_in`` (the file
+    that creates the environment). Its hash, with jinja2's version, names the entries, so
+    two versions of the tool on one machine never run each other's compiled templates."""
+    from jinja2 import FileSystemBytecodeCache, __version__
 
-    return FileSystemBytecodeCache()
+    key = content_key(__version__, _read(Path(configured_in)))[:16]
+    return FileSystemBytecodeCache(pattern=f"__runbook_{key}_%s.cache")
 
 
 def tool_fingerprint() -> str:

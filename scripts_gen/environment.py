@@ -44,7 +44,7 @@ def environment() -> jinja2.Environment:
         comment_start_string="{##",
         comment_end_string="##}",
         finalize=_only_filtered,
-        bytecode_cache=template_cache(),  # compiled once per version of a template
+        bytecode_cache=template_cache(__file__),  # compiled once per version of a template
     )
     env.filters.update(FILTERS)
     return env

@@ -250,7 +250,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=template_cache(),
+        bytecode_cache=template_cache(__file__),
     )
     env.filters.update(
         cell=cell,
