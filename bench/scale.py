@@ -80,6 +80,8 @@ def _copy(example: dict[str, Any], copy: int) -> dict[str, Any]:
                 proc[key] = checklist(proc[key])
         if "script" in proc:
             proc["script"] = _renamed(copy, proc["script"].removesuffix(".sh")) + ".sh"
+        if "playbook" in proc:
+            proc["playbook"] = _renamed(copy, proc["playbook"].removesuffix(".yml")) + ".yml"
         proc["title"] = f"{proc['title']} ({copy})"
         procedures[_renamed(copy, pid)] = proc
     return {"steps": steps, "procedures": procedures, "checklists": checklists}
