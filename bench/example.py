@@ -4,9 +4,9 @@ against a plain `mkdocs build` of the same pages.
 Each command runs in its own process, in a copy of the repository's example; the table gives
 the median wall and CPU seconds (the process and its children: shellcheck, `bash -n`) over
 ``--repeat`` runs. `check` runs cold (`--no-cache`) and warm (a cache from the run before).
-For the site, the pages are dumped with the plugin's own function (``runbook.site.pages``)
-into a docs folder that a `mkdocs.yml` without the plugin builds; the two sites' HTML pages
-are compared byte for byte, and the ratio of their CPU times printed.
+For the site, `runbook build --docs-only` writes the pages, assets and a `mkdocs.yml` without
+the plugin, which a plain `mkdocs build` builds; the two sites' HTML pages are compared byte
+for byte, and the ratio of their CPU times printed.
 Prints figures; asserts nothing. Run: python bench/example.py [--repeat N]
 """
 
@@ -22,12 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import yaml
-
-from runbook.loader import load
-from runbook.site.pages import nav, pages
-from runbook.site.plugin import ASSETS, MERMAID
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOK = [sys.executable, "-m", "runbook"]
@@ -62,23 +56,10 @@ def project(directory: Path) -> Path:
 
 
 def plain_mkdocs(directory: Path) -> None:
-    """The same pages in ``docs-plain/`` and ``mkdocs-plain.yml`` without the plugin."""
-    site_pages = pages(load(directory / "runbook.yaml"))
-    docs = directory / "docs-plain"
-    for path, text in site_pages.items():
-        (docs / path).parent.mkdir(parents=True, exist_ok=True)
-        (docs / path).write_text(text, encoding="utf-8")
-    (docs / MERMAID).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ASSETS / "mermaid.min.js", docs / MERMAID)
-    config = (directory / "mkdocs.yml").read_text(encoding="utf-8")
-    config = config.replace("  - runbook:\n      runbook: runbook.yaml\n", "")
-    config = config.replace("docs_dir: docs\n", "docs_dir: docs-plain\n")
-    # The plugin registers the script listings' line anchors; mkdocs alone cannot see them.
-    config = config.replace("strict: true\n", "strict: false\n")
-    config = config.replace("anchors: warn", "anchors: info")
-    extra = {"nav": nav(site_pages), "extra_javascript": [MERMAID]}
-    config += "\n" + yaml.safe_dump(extra, sort_keys=False, allow_unicode=True)
-    (directory / "mkdocs-plain.yml").write_text(config, encoding="utf-8")
+    """The same pages, assets and options in ``export/``, as `runbook build --docs-only` writes
+    them for any builder: its ``mkdocs.yml`` has no `runbook` plugin, so a plain mkdocs build
+    of it renders what the plugin would have handed mkdocs, without the plugin's work."""
+    run([*RUNBOOK, "build", "runbook.yaml", "--docs-only", "export"], directory)
 
 
 def same_html(one: Path, other: Path) -> tuple[int, int]:
@@ -116,7 +97,7 @@ def main() -> None:
             rows["runbook check (warm)"].append(run(check, root))
             build = [*RUNBOOK, "build", "runbook.yaml", "--site-dir", "site-runbook"]
             rows["runbook build (site included)"].append(run(build, root))
-            mkdocs = [*MKDOCS, "build", "-q", "-f", "mkdocs-plain.yml", "-d", "site-plain"]
+            mkdocs = [*MKDOCS, "build", "-q", "-f", "export/mkdocs.yml", "-d", "../site-plain"]
             rows["mkdocs build of the same pages"].append(run(mkdocs, root))
         common, differ = same_html(root / "site-runbook", root / "site-plain")
     load_after = os.getloadavg()[0]
