@@ -53,7 +53,8 @@ def build(
     builder: str,
     config: Path | None,
 ) -> None:
-    """Render the site, single-file runbook, scripts and schema from FILE.
+    """Render the site, single-file runbook, scripts, playbooks, monitoring files and schema
+    from FILE.
 
     FILE defaults to runbook.yaml. An invalid runbook, or a site that fails to build,
     changes nothing: the previous site and files stay as they were.
