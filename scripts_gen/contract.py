@@ -6,17 +6,28 @@ these tables, so the promise is written once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 EXIT_CODES: dict[int, str] = {
     0: "Done: every step passed.",
-    1: "Failed; nothing was left half-done: either nothing had changed on the target, "
-    "or the automatic rollback restored the previous release.",
+    1: "Failed, and the target is as before: nothing had changed on it, or the automatic "
+    "rollback restored the release that served before and no step that changes more than the "
+    "release (a step with `changes`) had started.",
     2: "Refused before any change: bad arguments, a check that failed before the first "
     "change, a confirmation not given, or the deploy lock held by another deploy.",
-    3: "Failed and the target was not restored: the automatic rollback failed, or the run "
-    "was stopped after the point of no return before it could roll back, or this run's "
-    "unserved release could not be removed. The target needs a human now; the output names "
+    3: "Failed, and the target is not as before: a step with `changes` started (the report "
+    "names it and the backup to restore from), the automatic rollback failed, or the run was "
+    "stopped after the point of no return. The target needs a human now; the output names "
     "the escalation contact.",
 }
+
+#: What every exit 1, 2 and 3 ends with, in this order, after the report's first lines.
+EXIT_REPORT = (
+    "what changed (steps with `changes` that started, whether the release was switched), the "
+    "backup this run made and verified (only that one), what serves now (the `current` link, "
+    "asked from the target at exit), the lock (released, or left for a re-run to take over), "
+    "and the one command to run next, with its arguments"
+)
 
 OPTIONS: dict[str, str] = {
     "-h, --help": "Show usage, options, exit codes and environment variables.",
@@ -26,6 +37,8 @@ OPTIONS: dict[str, str] = {
     "--break-lock": "Take over a deploy lock that another run left behind, after reporting it.",
     "--backup FILE": "Rollback only: restore this backup (a name from the list) without asking.",
     "--no-db-restore": "Rollback only: roll back the code and leave the database as it is.",
+    "--status": "Print what the target serves, the last release a run verified, the deploy "
+    "lock, the backups and the last runs of the journal; change nothing.",
 }
 
 ENVIRONMENT: dict[str, str] = {
@@ -57,6 +70,19 @@ LOG = (
     "go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to "
     "`$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the "
     "latest when the run ends); `runbook history` collects them."
+)
+
+JOURNAL = (
+    "Every run that reaches the target keeps a journal there, `$DEPLOY_PATH/deploy.journal`, "
+    "one line per event: `start` (procedure, version, the release it returns to), `step` "
+    "(before a step with `changes`, a backup step or the point of no return starts), `backup` "
+    "(the backup made and verified), `verified` (a release that passed its run: the deploy's "
+    "version, or the release an automatic rollback restored) and `end` (the exit code). The "
+    "release a deploy returns to is the last `verified` one, not whatever `current` points "
+    "at: a run killed after its switch leaves `current` on a release no run verified. The "
+    "next run takes over the lock, ends the interrupted run in the journal, removes the "
+    "release it half-made (when it is not serving) and moves the backup it did not verify to "
+    "`backups/failed/` (of which the newest 5 are kept). `--status` prints it."
 )
 
 #: Where every script runs; it refuses to run anywhere else (its --help and the site say so).
@@ -93,4 +119,110 @@ STEP_SETTINGS: dict[str, str] = {
     "expect_http_status": "The HTTP status the output must report (only if expected).",
     "expect_file": "A file the step must leave (only if expected) ...",
     "expect_min_bytes": "... of at least this many bytes.",
+    "writes_backup": "1 when the step makes the run's backup ($BACKUP_FILE): a failed one is "
+    "moved to `backups/failed/`.",
+    "changes": "What the step changes on the target besides the release (only if it does).",
 }
+
+#: How long a step that could not reach the target (ssh itself failed before the step
+#: started) is tried again before it counts as a failed try.
+RECONNECT_SECONDS = 60
+#: SSH keepalives: a dead link is noticed within interval x count seconds.
+KEEPALIVE_INTERVAL = 10
+KEEPALIVE_COUNT = 2
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault during a run, what the scripts do about it, and how the run ends."""
+
+    id: str
+    fault: str
+    does: str
+    exit: str
+    then: str
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "ssh-cut",
+        "The SSH connection is cut during a remote step.",
+        "The step's work on the target ends with its connection (a guard there ends the "
+        "step's process group when its SSH session is gone); the step fails.",
+        "3 when the step has `changes` (the report names them and the backup), else 1 before "
+        "the point of no return; after it, the automatic rollback runs.",
+        "The command the report names: the same deploy again.",
+    ),
+    Fault(
+        "sshd-down",
+        "The target refuses SSH for a while (sshd down, a reboot).",
+        f"A step that could not start is tried again for up to {RECONNECT_SECONDS} s before "
+        "it counts as a failed try; it runs once SSH is back.",
+        "0 when SSH is back in time.",
+        "Nothing.",
+    ),
+    Fault(
+        "paused",
+        "The target freezes (a paused VM or container, a network stall).",
+        f"SSH keepalives (every {KEEPALIVE_INTERVAL} s, {KEEPALIVE_COUNT} unanswered) wait up "
+        f"to {KEEPALIVE_INTERVAL * (KEEPALIVE_COUNT + 1)} s; a longer stall is a cut link.",
+        "0 when the target thaws in time.",
+        "Nothing.",
+    ),
+    Fault(
+        "disk-full",
+        "The disk fills while the backup is written.",
+        "The backup step fails; its file is moved to `backups/failed/`, never listed by a "
+        "rollback and never reported as the run's backup.",
+        "1: nothing else had changed.",
+        "Free space, then the same deploy again.",
+    ),
+    Fault(
+        "dependency-down-before-backup",
+        "A dependency (the database) is down before the backup.",
+        "As for a full disk: the failed backup is quarantined, nothing changed.",
+        "1.",
+        "Start the dependency, then the same deploy again.",
+    ),
+    Fault(
+        "dependency-down-after-switch",
+        "A dependency (the database) goes down after the switch.",
+        "The health check fails and prints the answer's status and body; the emergency "
+        "procedure whose `output_matches` it shows is named; the automatic rollback runs, "
+        "and its own health check fails too.",
+        "3: the report names what serves, the lock and the rollback command.",
+        "The emergency procedure, then the rollback command the report names.",
+    ),
+    Fault(
+        "killed",
+        "The deploying process is killed (SIGKILL, a lost laptop) at any step.",
+        "Its remote work ends with its connection and the lock stays. The next run takes the "
+        "lock over, ends the run in the journal, removes its half-made release, quarantines "
+        "its unverified backup, and returns to the last verified release, not to `current`.",
+        "None (the process is gone); the re-run exits 0.",
+        "The same deploy again.",
+    ),
+    Fault(
+        "restart",
+        "The target's service restarts mid-deploy (its process manager restarts it).",
+        "A reload that finds no process yet is tried again as the step's `retries` allow.",
+        "0 when the service is back within the step's tries.",
+        "Nothing.",
+    ),
+    Fault(
+        "race",
+        "Two deploys start at once.",
+        "One takes the lock (an atomic mkdir on the target); the other is refused before it "
+        "changes anything and reports no backup.",
+        "2 for the refused one, which names the lock's owner.",
+        "The same deploy, once the other one has ended.",
+    ),
+    Fault(
+        "slow-health",
+        "The health endpoint answers slower than the check's timeout.",
+        "The check is tried again as its `retries` allow; when they are spent the automatic "
+        "rollback runs.",
+        "0 when it answers in time; else 1, or 3 after a step with `changes`.",
+        "Nothing, or as the report says.",
+    ),
+)

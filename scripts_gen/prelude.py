@@ -13,6 +13,7 @@ import re
 from runbook.loader import LoadedRunbook
 from runbook.model import Endpoint
 from runbook.model.environment import HOST_PATTERN, USER_PATTERN
+from scripts_gen import contract
 from scripts_gen.environment import render
 from scripts_gen.quoting import q
 
@@ -50,7 +51,13 @@ def local_context(loaded: LoadedRunbook, procedure_id: str) -> dict[str, object]
         and re.fullmatch(USER_PATTERN, env.ssh_user)
     ):
         raise ValueError(f"not a valid ssh target: {env.ssh_user!r}@{env.host!r}")
-    return {"target": f"{env.ssh_user}@{env.host}", "port": env.ssh_port}
+    return {
+        "target": f"{env.ssh_user}@{env.host}",
+        "port": env.ssh_port,
+        "keepalive_interval": contract.KEEPALIVE_INTERVAL,
+        "keepalive_count": contract.KEEPALIVE_COUNT,
+        "keepalive_window": contract.KEEPALIVE_INTERVAL * (contract.KEEPALIVE_COUNT + 1),
+    }
 
 
 def local_functions(loaded: LoadedRunbook, procedure_id: str) -> str:

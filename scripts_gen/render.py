@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 
+from runbook.alerts.rules import EMERGENCIES_PAGE, site_link
 from runbook.loader import LoadedRunbook
 from runbook.model import RUNTIME_VARIABLES, ProcedureKind, RunsOn, Step
 from scripts_gen import contract
@@ -68,6 +69,8 @@ class StepView:
     command: str
     touches: int
     writes_backup: bool
+    makes_backup: bool
+    changes: str
 
 
 def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) -> StepView:
@@ -93,6 +96,8 @@ def _view(loaded: LoadedRunbook, procedure_id: str, index: int, step_id: str) ->
         command=command,
         touches=int(bool(command) and (remote or bool(_USES_TARGET.search(command)))),
         writes_backup=writes_backup(loaded, procedure_id, step_id),
+        makes_backup=step.writes_backup,
+        changes=step.changes or "",
     )
 
 
@@ -106,6 +111,35 @@ def _escalation(loaded: LoadedRunbook) -> list[str]:
     lines = [f"  level {first.level}: {contact.name} ({contact.role})"]
     lines += [f"    {channel.kind.value}: {channel.value}" for channel in contact.channels]
     return lines
+
+
+def _emergencies(loaded: LoadedRunbook) -> list[tuple[str, str]]:
+    """(text to find in a failing step's output, the emergency it names), for every match."""
+    rb = loaded.runbook
+    out: list[tuple[str, str]] = []
+    for eid, emergency in rb.emergencies.items():
+        anchor = f"emergency-{eid}"
+        if rb.monitoring is not None:
+            page = site_link(rb, EMERGENCIES_PAGE, anchor)
+        else:
+            page = f"{EMERGENCIES_PAGE}#{anchor} in the runbook's site"
+        label = f"{emergency.title} ({emergency.severity}): {page}"
+        out += [(text, label) for text in emergency.output_matches]
+    return out
+
+
+def _rollback_of(loaded: LoadedRunbook, procedure_id: str) -> tuple[str, bool]:
+    """The script that rolls this procedure's environment back, and whether it picks a backup."""
+    rb = loaded.runbook
+    environment = rb.procedures[procedure_id].environment
+    for pid, procedure in rb.procedures.items():
+        if (
+            procedure.kind is ProcedureKind.rollback
+            and procedure.environment == environment
+            and procedure.script
+        ):
+            return procedure.script, rb.chooses_backup(pid)
+    return "", False
 
 
 def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
@@ -124,7 +158,8 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     reached = "before the first step" if rollback else "at the first step that needs it"
     lines += [
         f"The target is first reached {reached}: then the deploy lock is taken and "
-        "PREVIOUS_VERSION is read from the `current` link."
+        "PREVIOUS_VERSION is the last release the journal records as verified (else the "
+        "release the `current` link points at)."
     ]
     if rollback:
         lines += [
@@ -143,6 +178,8 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     lines += ["", "Environment:"]
     lines += [f"  {name:<18} {text}" for name, text in contract.ENVIRONMENT.items()]
     lines += ["", "Lock: " + contract.LOCK, "", "Log: " + contract.LOG]
+    lines += ["", "Journal: " + contract.JOURNAL]
+    lines += ["", "Every exit 1, 2 and 3 ends with " + contract.EXIT_REPORT + "."]
     return lines
 
 
@@ -193,6 +230,13 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         connect_script=_static("remote_connect.sh"),
         takeover_script=_static("remote_takeover.sh"),
         finish_script=_static("remote_finish.sh"),
+        recover_script=_static("remote_recover.sh"),
+        guard_script=_static("remote_guard.sh"),
+        status_script=_static("remote_status.sh"),
+        emergencies=_emergencies(loaded),
+        rollback_script=_rollback_of(loaded, procedure_id)[0],
+        rollback_chooses=int(_rollback_of(loaded, procedure_id)[1]),
+        reconnect_seconds=contract.RECONNECT_SECONDS,
         help=_help(loaded, procedure_id, script),
         step_settings=contract.STEP_SETTINGS,
         has_confirmations=any(v.confirm for v in views + rollback),

@@ -393,7 +393,11 @@ def test_stopped_after_the_point_of_no_return_is_exit_3_and_escalates(target: Ta
     assert code == 3, output
     assert "after the point of no return and the rollback steps did not run" in output
     assert "level 1: On-call engineer (First responder)" in output
-    assert "(exit 3)" in output and "the target was not restored" in output
+    assert "(exit 3)" in output and "the target is not as before" in output
+    assert "switched:  yes, at " in output
+    assert "serving:   v2 (the current link, asked at exit)" in output
+    assert "lock:      released" in output
+    assert "next:      " in output and "deploy.sh v2  (it takes over the lock" in output
     assert target.serving() == "v2", "the run must not pretend it rolled back"
     assert not (target.srv / ".deploy.lock").exists()
 

@@ -17,12 +17,17 @@ from runbook.model import Runbook
 from runbook.yamlsrc import SourceMap
 
 FAKE_SSH = r"""#!/usr/bin/env bash
+calls=$(grep -c '^ssh ' "$FAKE_LOG")
 printf 'ssh %s\n' "$*" >> "$FAKE_LOG"
+# FAKE_SSH_DOWN="3 4": the 3rd and 4th connections fail as ssh does when it cannot connect.
+case " ${FAKE_SSH_DOWN:-} " in *" $((calls + 1)) "*) echo "ssh: connect to host: Connection refused" >&2; exit 255 ;; esac
 while [ $# -gt 0 ]; do
   case $1 in -o|-F|-p|-i|-l) shift 2 ;; -*) shift ;; *) break ;; esac
 done
 printf 'ssh-target %s\n' "$1" >> "$FAKE_LOG"
 shift
+# FAKE_SSHD: a copy of bash named sshd runs the remote side, as sshd's session would.
+if [ -n "${FAKE_SSHD:-}" ]; then exec "$FAKE_SSHD" -c "$*; exit \$?"; fi
 exec bash -c "$*"
 """
 FAKE_SCP = r"""#!/usr/bin/env bash

@@ -137,6 +137,12 @@ def test_running_the_scripts_documents_the_contract(site: dict[str, str]) -> Non
     for code in contract.EXIT_CODES:
         assert f"\n| {code} | " in page
     assert "(runtime.md)" in page  # the variables and helpers have their own page
+    faults = page[page.index("Faults during a run") :]
+    rows = re.findall(r"^\| (.+?) \| .+ \| .+ \| .+ \|$", faults, re.M)[1:]
+    assert len(rows) >= len(contract.FAULTS)
+    for fault in contract.FAULTS:
+        assert fault.fault.rstrip(".") in faults, fault.id
+    assert contract.JOURNAL[:60] in page
     runtime = site["reference/runtime.md"]
     assert "`$RELEASE_DIR`" in runtime and "`check_endpoints`" in runtime
 

@@ -47,6 +47,12 @@ class Emergency(Strict):
     escalate_to: StrictInt | None = Field(
         None, ge=1, le=20, description="Escalation level to call when the actions do not help."
     )
+    output_matches: list[Label] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Text that, found in the output of a failing step of a script (a health "
+        "answer's body, say), names this emergency: the script prints its title and page.",
+    )
 
 
 class ChannelKind(StrEnum):

@@ -107,6 +107,13 @@ class Step(Strict):
     dangerous: StrictBool = Field(
         False, description="Changes production state in a way that is hard to undo."
     )
+    changes: Label | None = Field(
+        None,
+        description="What the step changes on the target besides the release, e.g. `the "
+        "database schema` for migrations. Once such a step has started, a failed run does not "
+        "leave the target as before: the script exits 3 and its report names the change and "
+        "the backup to restore from.",
+    )
     expected_output: Prose | None = Field(
         None, description="Example of what the operator should see, for the site."
     )

@@ -152,6 +152,13 @@ class DataHooks(Strict):
     read: Shell = Field(description="Run as the deploy user: print every recorded mark.")
 
 
+class Dependency(Strict):
+    """A service the target depends on (a database, a queue), which a fault scenario stops."""
+
+    stop: Shell = Field(description="Run as root: stop it (the service may then fail).")
+    start: Shell = Field(description="Run as root: start it again and wait until it answers.")
+
+
 class FleetGroup(Strict):
     """How the containers of one host group run: the same image, their own processes."""
 
@@ -224,6 +231,11 @@ class Target(Strict):
         None, description="How to write and read data, for the backup-restore scenario."
     )
     releases: Releases = Field(description="The releases the scenarios deploy.")
+    dependencies: dict[Id, Dependency] = Field(
+        default_factory=dict,
+        description="Services the target depends on, by name: the fault scenarios stop each "
+        "before the backup and after the switch, and prove what the scripts say and do.",
+    )
     ready_timeout: StrictInt = Field(
         90, ge=5, le=900, description="Seconds to wait for the service to answer after a start."
     )

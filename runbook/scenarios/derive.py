@@ -62,6 +62,17 @@ def features(loaded: LoadedRunbook) -> dict[str, str]:
             )
         ],
     )
+    if first_deploy is not None:
+        faults = _faults(loaded, first_deploy)
+        if faults:
+            out["faults.feature"] = header + _feature(
+                f"Faults during {first_deploy}: the truth on exit, and a re-run that recovers",
+                "Each fault of the 'Running the scripts' page, injected into a real run on the "
+                "target: the exit code and report as documented, no failed request outside the "
+                "fault, the data intact, and a re-run or the named next command that brings "
+                "the service to a verified release.",
+                faults,
+            )
     from runbook.scenarios.derive_fleet import fleet_features
 
     out.update(fleet_features(loaded, header))
@@ -236,6 +247,165 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
                 ],
             )
         )
+    return out
+
+
+def _faults(loaded: LoadedRunbook, pid: str) -> list[str]:
+    """The fault scenarios of the first deploy: where each fault strikes is read from its
+    steps (the backup, the first step with `changes`, the point of no return)."""
+    rb = loaded.runbook
+    proc = rb.procedures[pid]
+    assert rb.target is not None
+    ids = proc.step_ids
+    steps = [(sid, rb.steps[sid]) for sid in ids]
+    backup = next((sid for sid, st in steps if st.writes_backup), None)
+    changes = next((sid for sid, st in steps if st.changes), None)
+    point = proc.point_of_no_return
+    remote = [sid for sid, st in steps if st.runs_on.value == "remote" and st.command]
+    if not remote or point is None:
+        return []
+    before_point = [sid for sid in remote if ids.index(sid) < ids.index(point)]
+    data = rb.target.data is not None
+    mark = ['And a mark "written before the fault" is in the service\'s data'] if data else []
+    kept = ['And the mark "written before the fault" is in the service\'s data'] if data else []
+    start = [
+        f"Given the target of {pid} serves the baseline release",
+        *mark,
+        f"And the checkout is on the branch of {pid}",
+    ]
+    recovered = [
+        "And the newest release serves",
+        "And the deploy lock is released",
+        "And the probe saw no failed request outside the fault",
+        *kept,
+    ]
+    out: list[str] = []
+    kill_at = [(w, s) for w, s in (("at", backup), ("at", changes), ("after", point)) if s]
+    kill_at.append(("at", ids[-1]))
+    for where, step in dict.fromkeys(kill_at):
+        out.append(
+            _scenario(
+                f"{pid} killed {where} the step {step} is finished by a re-run",
+                [
+                    *start,
+                    f"When the release engineer runs {pid} while the probe watches, and the run is "
+                    f"killed {where} the step {step}",
+                    f"And the release engineer runs {pid} again",
+                    "Then the script exits with code 0",
+                    *recovered,
+                ],
+            )
+        )
+    cut = changes or (before_point[-1] if before_point else remote[0])
+    out.append(
+        _scenario(
+            f"{pid} with its SSH connection cut during {cut} says what changed",
+            [
+                *start,
+                f"When the release engineer runs {pid} while the probe watches, and the SSH "
+                f"connection is cut at the step {cut}",
+                f"Then the script exits with code {3 if rb.steps[cut].changes else 1}",
+                "And the report ends with what serves, the lock and the next command",
+                "And the remote work of the cut step did not go on",
+                "And the next command the report names brings the service to a verified release",
+                "And the probe saw no failed request outside the fault",
+                *kept,
+            ],
+        )
+    )
+    if before_point:
+        out.append(
+            _scenario(
+                f"{pid} waits for sshd to come back before {point}",
+                [
+                    *start,
+                    f"When the release engineer runs {pid} while the probe watches, and sshd stops "
+                    f"for a while at the step {before_point[-1]}",
+                    "Then the script exits with code 0",
+                    *recovered,
+                ],
+            )
+        )
+    pause_at = changes or remote[0]
+    out.append(
+        _scenario(
+            f"{pid} rides out a paused target",
+            [
+                *start,
+                f"When the release engineer runs {pid} while the probe watches, and the target is "
+                f"paused for a while at the step {pause_at}",
+                "Then the script exits with code 0",
+                *recovered,
+            ],
+        )
+    )
+    if backup:
+        out.append(
+            _scenario(
+                f"{pid} with a full disk at {backup} quarantines the failed backup",
+                [
+                    *start,
+                    f"When the backups of {pid} are on a full disk",
+                    f"And the release engineer runs {pid} while the probe watches",
+                    "Then the script exits with code 1",
+                    "And the report ends with what serves, the lock and the next command",
+                    "And the failed backup is in backups/failed and no other backup is listed",
+                    f"When the release engineer runs {pid} again",
+                    "Then the script exits with code 0",
+                    *recovered,
+                ],
+            )
+        )
+    for name in rb.target.dependencies:
+        if backup:
+            out.append(
+                _scenario(
+                    f"{pid} refuses to go on when {name} is down before {backup}",
+                    [
+                        *start,
+                        f"When the release engineer runs {pid} while the probe watches, and the "
+                        f"dependency {name} stops at the step {ids[0]}",
+                        "Then the script exits with code 1",
+                        "And the report ends with what serves, the lock and the next command",
+                        "And the failed backup is in backups/failed and no other backup is listed",
+                        f"When the release engineer runs {pid} again",
+                        "Then the script exits with code 0",
+                        *recovered,
+                    ],
+                )
+            )
+        if proc.rollback_steps:
+            out.append(
+                _scenario(
+                    f"{pid} names the emergency when {name} goes down after {point}",
+                    [
+                        *start,
+                        f"When the release engineer runs {pid} while the probe watches, and the "
+                        f"dependency {name} stops after the step {point}",
+                        f"Then the script exits with code {3 if changes else 1}",
+                        "And the output names an emergency procedure",
+                        "And the report ends with what serves, the lock and the next command",
+                        "And the next command the report names brings the service to a verified "
+                        "release",
+                        "And the probe saw no failed request outside the fault",
+                        *kept,
+                    ],
+                )
+            )
+    out.append(
+        _scenario(
+            f"Two runs of {pid} started at once: one deploys, the other is refused",
+            [
+                *start,
+                f"When two runs of {pid} start half a second apart",
+                "Then one run exits with code 0 and the other with code 2",
+                "And the refused run names the lock's owner and reports no backup",
+                "And the newest release serves",
+                "And the deploy lock is released",
+                "And the probe saw no failed request",
+            ],
+        )
+    )
     return out
 
 

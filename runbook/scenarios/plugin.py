@@ -25,6 +25,7 @@ pytest_plugins = [
     "runbook.scenarios.given",
     "runbook.scenarios.when",
     "runbook.scenarios.then",
+    "runbook.scenarios.faults",
     "runbook.scenarios.fleet",
     "runbook.scenarios.fleet_steps",
 ]
@@ -161,6 +162,9 @@ def world(
     if state.background is not None and state.background.process.poll() is None:
         state.background.kill()
         state.background.process.communicate()
+    from runbook.scenarios.faults import stop_faults
+
+    stop_faults(state)
 
 
 class Recorder:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -32,12 +33,15 @@ class ProbeReport:
     bound: str = ""  # "requests" or "seconds" when the probe stopped at its bound, not when told
     versions: Counter[str] = field(default_factory=Counter)
     first_failures: list[str] = field(default_factory=list)
+    in_fault_window: int = 0  # failed requests inside a fault's own window, not failures
 
     def summary(self) -> str:
         seen = ", ".join(f"{v}: {n}" for v, n in sorted(self.versions.items()))
         return (
             f"{self.requests} requests in {self.seconds:.1f} s, {self.failures} failed"
-            f" ({self.expected_unhealthy} deliberate 503s); versions {seen or 'none'}"
+            f" ({self.expected_unhealthy} deliberate 503s"
+            + (f", {self.in_fault_window} inside the fault" if self.in_fault_window else "")
+            + f"); versions {seen or 'none'}"
             + (f"; stopped at its {self.bound} bound" if self.bound else "")
         )
 
@@ -62,6 +66,7 @@ class Probe(threading.Thread):
         self.unhealthy = unhealthy_versions
         self.known = known_versions | unhealthy_versions
         self.report = ProbeReport()
+        self.window: Any = None  # a faults.FaultWindow: failures inside it are the fault's own
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -99,6 +104,9 @@ class Probe(threading.Thread):
         self._fail(f"{reply.status_code} {body[:120]}")
 
     def _fail(self, what: str) -> None:
+        if self.window is not None and self.window.covers(time.monotonic()):
+            self.report.in_fault_window += 1
+            return
         self.report.failures += 1
         if len(self.report.first_failures) < 5:
             self.report.first_failures.append(what)

@@ -15,6 +15,7 @@ MODULES = (
     "runbook.scenarios.given",
     "runbook.scenarios.when",
     "runbook.scenarios.then",
+    "runbook.scenarios.faults",
     "runbook.scenarios.fleet_steps",
 )
 STEP_PREFIX = "pytestbdd_stepdef_"

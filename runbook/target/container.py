@@ -124,6 +124,8 @@ def start(client: Any, image: str, state_dir: Path, shape: Shape) -> Target:
             environment={"AUTHORIZED_KEY": public},
             ports={"22/tcp": ("127.0.0.1", None), f"{shape.http_port}/tcp": ("127.0.0.1", None)},
             labels={LABEL: str(state_dir)},
+            # a small disk of its own, which the full-disk fault scenario fills
+            tmpfs={"/var/lib/runbook-full": "size=1m"},
             name=f"runbook-target-{os.getpid()}-{int(time.time())}",
         )
     except Exception as exc:

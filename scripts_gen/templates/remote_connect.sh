@@ -1,5 +1,6 @@
 # On the target: take the deploy lock, report its owner when held, the serving release,
-# the releases present, the recorded revisions and the backups (newest first).
+# the last release the journal verified, the releases present, the recorded revisions and the
+# backups (newest first; failed ones live in backups/failed/ and are never listed).
 lock="$DEPLOY_PATH/.deploy.lock"
 mkdir -p "$DEPLOY_PATH"
 if mkdir "$lock" 2>/dev/null; then
@@ -16,6 +17,10 @@ else
 fi
 serving=$(readlink "$CURRENT_LINK" 2>/dev/null || true)
 echo "serving=${serving##*/}"
+if [ -f "$DEPLOY_PATH/deploy.journal" ]; then
+  verified=$(awk '$3 == "verified" { v = $4 } END { print v }' "$DEPLOY_PATH/deploy.journal")
+  if [ -n "$verified" ] && [ -d "$RELEASES_DIR/$verified" ]; then echo "verified=$verified"; fi
+fi
 if [ -d "$RELEASES_DIR" ]; then
   find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf 'release=%f\n'
 fi

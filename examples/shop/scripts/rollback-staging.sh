@@ -4,9 +4,10 @@
 # Procedure:  rollback-staging
 # Regenerate: runbook build
 # Help:       rollback-staging.sh --help
-# shellcheck disable=SC2016,SC2089,SC2090,SC2329
+# shellcheck disable=SC2016,SC2089,SC2090,SC2100,SC2329
 # SC2016, SC2089, SC2090: text from the runbook, and the helpers sent to the target, are
 # single-quoted on purpose so that nothing in them expands on this machine.
+# SC2100: a bare file name such as rollback-production.sh is a word, not arithmetic.
 # SC2329: the exit trap's functions, and the helpers handed to local steps with `declare -f`.
 #
 # Reading order: the procedure first (its stages, then one block per step: the step's settings
@@ -114,6 +115,11 @@ _RB_ROLLBACK_COUNT=0
 _RB_STALE_LOCK_MINUTES=30
 _RB_RECENT_BACKUPS=5
 _RB_TAG_PATTERN='^[0-9]+\.[0-9]+\.[0-9]+$'
+_RB_RECONNECT_SECONDS=60
+_RB_ROLLBACK_SCRIPT=rollback-staging.sh
+_RB_ROLLBACK_CHOOSES=0
+_RB_EMERGENCIES=(  # text in a failing step's output, and the emergency procedure it names
+)
 _RB_ESCALATION=(
   '  level 1: On-call engineer (First responder for every alert; owns the incident until handed over.)'
   '    pager: +1 555 0299 (PagerDuty, shop rota)'
@@ -166,7 +172,8 @@ check_endpoints() {
 }
 '
 _RB_CONNECT_SCRIPT='# On the target: take the deploy lock, report its owner when held, the serving release,
-# the releases present, the recorded revisions and the backups (newest first).
+# the last release the journal verified, the releases present, the recorded revisions and the
+# backups (newest first; failed ones live in backups/failed/ and are never listed).
 lock="$DEPLOY_PATH/.deploy.lock"
 mkdir -p "$DEPLOY_PATH"
 if mkdir "$lock" 2>/dev/null; then
@@ -183,6 +190,10 @@ else
 fi
 serving=$(readlink "$CURRENT_LINK" 2>/dev/null || true)
 echo "serving=${serving##*/}"
+if [ -f "$DEPLOY_PATH/deploy.journal" ]; then
+  verified=$(awk '"'"'$3 == "verified" { v = $4 } END { print v }'"'"' "$DEPLOY_PATH/deploy.journal")
+  if [ -n "$verified" ] && [ -d "$RELEASES_DIR/$verified" ]; then echo "verified=$verified"; fi
+fi
 if [ -d "$RELEASES_DIR" ]; then
   find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'release=%f\n'"'"'
 fi
@@ -207,7 +218,8 @@ else
   echo "lock=held"
 fi
 '
-_RB_FINISH_SCRIPT='# On the target, at exit: undo an unserved release unpacked by this run, release our lock.
+_RB_FINISH_SCRIPT='# On the target, at exit: undo an unserved release unpacked by this run, release our lock,
+# and say what serves now and what became of the lock.
 status=0
 if [ "$_RB_CLEANUP" = 1 ] && [ "$_RB_RELEASE_EXISTED" = 0 ] && [ -n "$VERSION" ]; then
   rm -f "$RELEASES_DIR/$VERSION.tar.gz"
@@ -222,9 +234,108 @@ if [ "$_RB_CLEANUP" = 1 ] && [ "$_RB_RELEASE_EXISTED" = 0 ] && [ -n "$VERSION" ]
 fi
 lock="$DEPLOY_PATH/.deploy.lock"
 if [ "$(sed -n '"'"'s/^token=//p'"'"' "$lock/owner" 2>/dev/null)" = "$_RB_TOKEN" ]; then
-  rm -rf "$lock"
+  rm -rf "$lock" && echo "lock=released"
+elif [ -d "$lock" ]; then
+  echo "lock=held by $(sed -n '"'"'s/^\(host\|pid\|procedure\|version\)=\(.*\)/\1=\2/p'"'"' "$lock/owner" 2>/dev/null | tr '"'"'\n'"'"' '"'"' '"'"')"
+else
+  echo "lock=free"
 fi
+serving=$(readlink "$CURRENT_LINK" 2>/dev/null || true)
+echo "serving=${serving##*/}"
 exit "$status"
+'
+_RB_RECOVER_SCRIPT='# On the target, holding the lock: end the runs the journal shows started and never ended
+# (killed), remove the release such a run made and left unserved, move the backup it did not
+# verify to backups/failed/, and keep the newest 5 failed backups. One `note=` line per act.
+journal="$DEPLOY_PATH/deploy.journal"
+[ -f "$journal" ] || exit 0
+serving=$(readlink -f "$CURRENT_LINK" 2>/dev/null || true)
+verified=$(awk '"'"'$3 == "verified" { v = $4 } END { print v }'"'"' "$journal")
+unfinished=$(awk '"'"'
+  $3 == "start" { run[$2] = $5 " " $7; order[++n] = $2 }
+  $3 == "end" { delete run[$2] }
+  $3 == "backup-start" { backup[$2] = $4 }
+  $3 == "backup" { delete backup[$2] }
+  END {
+    for (i = 1; i <= n; i++) if (order[i] in run) {
+      print "run", order[i], run[order[i]]
+      if (order[i] in backup) print "backup", order[i], backup[order[i]]
+      delete run[order[i]]
+    }
+  }'"'"' "$journal")
+while read -r kind id value new; do
+  case $kind in
+    run)
+      echo "note=run $id did not end (killed or cut off): ended in the journal"
+      if [ "$new" = 1 ] && [[ $value =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] && [ "$value" != "$verified" ] &&
+        [ -d "$RELEASES_DIR/$value" ] && [ "$(readlink -f "$RELEASES_DIR/$value")" != "$serving" ]; then
+        rm -rf "${RELEASES_DIR:?}/$value" "$RELEASES_DIR/$value.tar.gz"
+        echo "note=removed the release $value it had begun and not switched to"
+      fi
+      printf '"'"'%s %s end interrupted\n'"'"' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$id" >>"$journal"
+      ;;
+    backup)
+      if [ -f "$value" ] && [ "$(dirname "$value")" = "${BACKUP_DIR%/}" ]; then
+        mkdir -p "$BACKUP_DIR/failed" && mv -f -- "$value" "$BACKUP_DIR/failed/"
+        echo "note=moved its unverified backup ${value##*/} to $BACKUP_DIR/failed/"
+      fi
+      ;;
+  esac
+done <<<"$unfinished"
+if [ -d "$BACKUP_DIR/failed" ]; then
+  find "$BACKUP_DIR/failed" -maxdepth 1 -type f -printf '"'"'%T@ %p\n'"'"' | sort -rn | tail -n +6 |
+    while read -r _ old; do rm -f -- "$old"; done
+fi
+exit 0
+'
+_RB_STATUS_SCRIPT='# On the target, read only: what serves, what was verified, the lock, backups, the journal.
+journal="$DEPLOY_PATH/deploy.journal"
+serving=$(readlink "$CURRENT_LINK" 2>/dev/null || true)
+echo "serving:   ${serving:+${serving##*/}}${serving:-nothing (no current link)}"
+verified='"'"''"'"'
+[ ! -f "$journal" ] || verified=$(awk '"'"'$3 == "verified" { v = $4 } END { print v }'"'"' "$journal")
+echo "verified:  ${verified:-none recorded (the journal is empty)}"
+lock="$DEPLOY_PATH/.deploy.lock"
+if [ -d "$lock" ]; then
+  echo "lock:      held ($(tr '"'"'\n'"'"' '"'"' '"'"' <"$lock/owner" 2>/dev/null))"
+else
+  echo "lock:      free"
+fi
+echo "releases:  $(find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d -printf '"'"'%f '"'"' 2>/dev/null)"
+echo "backups:   $(find "$BACKUP_DIR" -maxdepth 1 -type f -name "*$BACKUP_SUFFIX" -printf '"'"'%f '"'"' 2>/dev/null)"
+echo "failed:    $(find "$BACKUP_DIR/failed" -maxdepth 1 -type f -printf '"'"'%f '"'"' 2>/dev/null)"
+echo "journal (last 12 events):"
+[ ! -f "$journal" ] || tail -n 12 "$journal" | sed '"'"'s/^/  /'"'"'
+'
+_RB_GUARD_SCRIPT='# On the target, before a step'"'"'s command: the command runs in a process group of its own
+# (`set -m` before it), and that group is ended when this SSH session is gone, because the
+# deploying process died or its link was cut: no step goes on with nobody to report to.
+_rb_session() {  # the sshd process that serves this connection, if any
+  local pid=$$ comm
+  while [ "$pid" -gt 1 ]; do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 0
+    case $comm in sshd*) echo "$pid" && return 0 ;; esac
+    pid=$(awk '"'"'{ print $4 }'"'"' "/proc/$pid/stat" 2>/dev/null) || return 0
+  done
+}
+_rb_guard() {  # GROUP SESSION: end GROUP once SESSION is gone
+  while [ -d "/proc/$2" ] && kill -0 "$1" 2>/dev/null; do sleep 1; done
+  kill -0 "$1" 2>/dev/null || return 0
+  kill -TERM -- "-$1" 2>/dev/null || true
+  sleep 5
+  kill -KILL -- "-$1" 2>/dev/null || true
+}
+_rb_guarded() {  # GROUP: wait for the step'"'"'s process group, guarded; exit with its code
+  local group=$1 session rc=0
+  trap '"'"'kill -TERM -- "-$group" 2>/dev/null; exit 124'"'"' TERM INT HUP
+  session=$(_rb_session)
+  if [ -n "$session" ]; then  # in a group of its own too: it outlives this shell
+    _rb_guard "$group" "$session" </dev/null >/dev/null 2>&1 &
+  fi
+  set +m
+  wait "$group" || rc=$?
+  exit "$rc"
+}
 '
 
 usage() {
@@ -235,7 +346,7 @@ usage() {
     'Points staging back at an earlier release. Code only; no database restore.' \
     'VERSION defaults to the previous release (the last one in revisions.log that is not serving).' \
     'Run it from the service'"'"'s git repository.' \
-    'The target is first reached before the first step: then the deploy lock is taken and PREVIOUS_VERSION is read from the `current` link.' \
+    'The target is first reached before the first step: then the deploy lock is taken and PREVIOUS_VERSION is the last release the journal records as verified (else the release the `current` link points at).' \
     'The database backup to restore is chosen before the first step: from the list of the last 5 backups, with --backup NAME, or none with --no-db-restore. A step that writes a backup (its expected file is $BACKUP_FILE) writes the safety backup $BACKUP_DIR/$ENVIRONMENT-$TIMESTAMP-safety.dump instead, so BACKUP_FILE stays the chosen backup.' \
     '' \
     Options: \
@@ -245,12 +356,13 @@ usage() {
     '  --break-lock     Take over a deploy lock that another run left behind, after reporting it.' \
     '  --backup FILE    Rollback only: restore this backup (a name from the list) without asking.' \
     '  --no-db-restore  Rollback only: roll back the code and leave the database as it is.' \
+    '  --status         Print what the target serves, the last release a run verified, the deploy lock, the backups and the last runs of the journal; change nothing.' \
     '' \
     'Exit codes:' \
     '  0  Done: every step passed.' \
-    '  1  Failed; nothing was left half-done: either nothing had changed on the target, or the automatic rollback restored the previous release.' \
+    '  1  Failed, and the target is as before: nothing had changed on it, or the automatic rollback restored the release that served before and no step that changes more than the release (a step with `changes`) had started.' \
     '  2  Refused before any change: bad arguments, a check that failed before the first change, a confirmation not given, or the deploy lock held by another deploy.' \
-    '  3  Failed and the target was not restored: the automatic rollback failed, or the run was stopped after the point of no return before it could roll back, or this run'"'"'s unserved release could not be removed. The target needs a human now; the output names the escalation contact.' \
+    '  3  Failed, and the target is not as before: a step with `changes` started (the report names it and the backup to restore from), the automatic rollback failed, or the run was stopped after the point of no return. The target needs a human now; the output names the escalation contact.' \
     '' \
     Environment: \
     '  NO_COLOR           Any value turns colour off (colour is also off when output is not a terminal).' \
@@ -259,7 +371,11 @@ usage() {
     '' \
     'Lock: A deploy holds a lock on the target, the directory `$DEPLOY_PATH/.deploy.lock`, made atomically with mkdir and holding the owner'"'"'s host, process id, version and start time. A second deploy is refused (exit 2) while the lock is held. A lock is stale, and taken over with a warning, when its owner ran on this same host and its process no longer exists (a killed deploy), or when it is older than the environment'"'"'s `stale_lock_minutes`. `--break-lock` takes over any lock after printing its owner. The lock is released on every exit, success or failure.' \
     '' \
-    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`), plus the run'"'"'s id and the user who ran it. When a run that started ends, one more line with phase `run` closes it: its outcome (success, failed, refused, escalated for exits 0-3), exit code, duration, the version it replaced (`previous`), the step that failed, and the commit time of the deployed version (`committed`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends); `runbook history` collects them.'
+    'Log: Each step writes one JSON line: time, procedure, environment, version, step id, outcome (ok, failed, skipped, rolled-back), exit code, duration in seconds, and phase (`procedure`, or `rollback` for the automatic rollback steps, whose success is `rolled-back`), plus the run'"'"'s id and the user who ran it. When a run that started ends, one more line with phase `run` closes it: its outcome (success, failed, refused, escalated for exits 0-3), exit code, duration, the version it replaced (`previous`), the step that failed, and the commit time of the deployed version (`committed`). The lines go to `$RUNBOOK_LOG_DIR/<procedure>.jsonl` on the deploying machine and to `$DEPLOY_PATH/deploy.log.jsonl` on the target (carried by the next connection, at the latest when the run ends); `runbook history` collects them.' \
+    '' \
+    'Journal: Every run that reaches the target keeps a journal there, `$DEPLOY_PATH/deploy.journal`, one line per event: `start` (procedure, version, the release it returns to), `step` (before a step with `changes`, a backup step or the point of no return starts), `backup` (the backup made and verified), `verified` (a release that passed its run: the deploy'"'"'s version, or the release an automatic rollback restored) and `end` (the exit code). The release a deploy returns to is the last `verified` one, not whatever `current` points at: a run killed after its switch leaves `current` on a release no run verified. The next run takes over the lock, ends the interrupted run in the journal, removes the release it half-made (when it is not serving) and moves the backup it did not verify to `backups/failed/` (of which the newest 5 are kept). `--status` prints it.' \
+    '' \
+    'Every exit 1, 2 and 3 ends with what changed (steps with `changes` that started, whether the release was switched), the backup this run made and verified (only that one), what serves now (the `current` link, asked from the target at exit), the lock (released, or left for a re-run to take over), and the one command to run next, with its arguments.'
 
 }
 
@@ -267,8 +383,9 @@ usage() {
 # remote CMD...: run CMD (joined like ssh does) on the target, with the same variables and helpers.
 # upload LOCAL REMOTE: copy a local file to the target.
 _RB_TARGET=shop@shop-staging.internal
-_RB_SSH_OPTIONS=(-o BatchMode=yes)
-_RB_SCP_OPTIONS=(-q -o BatchMode=yes)
+# Keepalives notice a dead link within 30 s instead of the step's timeout.
+_RB_SSH_OPTIONS=(-o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=2)
+_RB_SCP_OPTIONS=(-q -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=2)
 if [ -n "${RUNBOOK_SSH_CONFIG:-}" ]; then
   # The ssh_config file decides the port (and may map the host name).
   _RB_SSH_OPTIONS+=(-F "$RUNBOOK_SSH_CONFIG")
@@ -342,22 +459,45 @@ _rb_local_prelude() {
 
 # ---------------------------------------------------------------- target access
 _rb_ssh() {  # TIMEOUT: run the bash script on stdin on the target
+  # ssh runs beside a watch that ends it if this script dies (SIGKILL runs no trap): its
+  # connection then closes, and the guard on the target ends the step's work.
+  local ssh watch rc=0
   timeout --foreground --kill-after=10 "$(($1 + 30))" \
-    ssh "${_RB_SSH_OPTIONS[@]}" "$_RB_TARGET" "timeout --kill-after=10 $1 bash -s"
+    ssh "${_RB_SSH_OPTIONS[@]}" "$_RB_TARGET" "timeout --kill-after=10 $1 bash -s" <&0 &
+  ssh=$!
+  _rb_watch "$ssh" </dev/null >/dev/null 2>&1 &
+  watch=$!
+  wait "$ssh" || rc=$?
+  kill "$watch" 2>/dev/null || true
+  return "$rc"
+}
+_rb_watch() {  # PID: end PID when the script that started it is gone
+  while kill -0 "$1" 2>/dev/null; do
+    if ! kill -0 "$_RB_MAIN_PID" 2>/dev/null; then
+      kill -TERM "$1" 2>/dev/null
+      return 0
+    fi
+    sleep 1
+  done
 }
 _rb_log_flush_text() {  # shell text appending pending log lines on the target
   local line
-  [ "${#_RB_PENDING_LOG[@]}" -gt 0 ] || return 0
+  [ "$((${#_RB_PENDING_LOG[@]} + ${#_RB_PENDING_JOURNAL[@]}))" -gt 0 ] || return 0
   printf 'mkdir -p "$DEPLOY_PATH"\n'
   for line in "${_RB_PENDING_LOG[@]}"; do
     printf 'echo %q >>"$DEPLOY_PATH/deploy.log.jsonl" || true\n' "$line"
   done
+  for line in "${_RB_PENDING_JOURNAL[@]}"; do
+    printf 'echo %q >>"$DEPLOY_PATH/deploy.journal" || true\n' "$line"
+  done
 }
-_rb_exec_remote() {  # TIMEOUT COMMAND
+_rb_exec_remote() {  # TIMEOUT COMMAND: the step's command in a guarded process group
   {
     _rb_remote_prelude
     _rb_log_flush_text
-    printf '{\n%s\n} </dev/null\n' "$2"
+    printf '%s\n' "$_RB_GUARD_SCRIPT"
+    printf 'printf "%%s\\n" %q\n' "$_RB_MARK"
+    printf 'set -m\n{\n%s\n} </dev/null &\n_rb_guarded "$!"\n' "$2"
   } | _rb_ssh "$1"
 }
 _rb_exec_local() {  # TIMEOUT COMMAND
@@ -401,6 +541,8 @@ _rb_take_lock() {  # after the connection found the lock held
     owner+="${key}=${_RB_LOCK_OWNER[$key]:-?} "
   done
   if ! why=$(_rb_lock_stale); then
+    _RB_FAILURE=lock
+    _RB_LOCK_STATE="held by another run (${owner% })"
     _rb_refuse "the deploy lock $DEPLOY_PATH/.deploy.lock is held (${owner% }); wait for that run, or use --break-lock if it is gone"
   fi
   _rb_warn "taking over the deploy lock ($owner) because $why"
@@ -423,35 +565,62 @@ _rb_connect() {  # once: take the lock, read the serving version, releases and b
     printf '_RB_OWNER=%q\n' "$(_rb_owner_text)"
     printf '%s\n' "$_RB_CONNECT_SCRIPT"
   } | _rb_ssh 60) || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
-  _RB_LOCK_AGE=0
+  _RB_LOCK_AGE=0 _RB_NOW_SERVING="unknown (the target did not say at exit)"
   while IFS= read -r line; do
     case $line in
       lock=acquired) _RB_LOCKED=1 ;;
       owner_*=*) key=${line%%=*} && _RB_LOCK_OWNER[${key#owner_}]=${line#*=} ;;
       age=*) [[ ${line#age=} =~ ^[0-9]+$ ]] && _RB_LOCK_AGE=${line#age=} ;;
       serving=*) _RB_SERVING=${line#serving=} ;;
+      verified=*) _RB_VERIFIED=${line#verified=} ;;
       release=*) _RB_RELEASES+=("${line#release=}") ;;
       revision=*) _RB_REVISIONS+=("${line#revision=}") ;;
       backup=*) _RB_BACKUPS+=("${line#backup=}") ;;
     esac
   done <<<"$out"
+  _RB_NOW_SERVING="${_RB_SERVING:-nothing} (the current link, read at the start)"
   [ "$_RB_LOCKED" = 1 ] || _rb_take_lock
   _RB_LOCKED=1
+  _RB_LOCK_STATE="held by this run"
   if [ -n "$_RB_SERVING" ] && ! _rb_valid_version "$_RB_SERVING"; then
     _rb_warn "the serving release name '$_RB_SERVING' is not a valid version; PREVIOUS_VERSION stays empty"
     _RB_SERVING=''
   fi
+  if [ -n "$_RB_VERIFIED" ] && ! _rb_valid_version "$_RB_VERIFIED"; then _RB_VERIFIED=''; fi
   PREVIOUS_VERSION=$_RB_SERVING
   if [ -n "$VERSION" ] && ! _rb_has_release "$VERSION"; then _RB_RELEASE_EXISTED=0; fi
-  _rb_say "Serving now: ${PREVIOUS_VERSION:-nothing}"
+  _rb_say "Serving now: ${_RB_SERVING:-nothing}"
+  _rb_journal start "$_RB_PROCEDURE" "${VERSION:--}" "${PREVIOUS_VERSION:--}" "$((1 - _RB_RELEASE_EXISTED))"
+  _rb_recover
+}
+_rb_recover() {  # end the runs the journal shows unfinished, and clear what they left
+  local out line
+  out=$({
+    _rb_remote_prelude
+    printf '%s\n' "$_RB_RECOVER_SCRIPT"
+  } | _rb_ssh 60) || { _rb_warn "could not read the journal on the target"; return 0; }
+  while IFS= read -r line; do
+    case $line in note=*) _rb_warn "${line#note=}" ;; esac
+  done <<<"$out"
+}
+_rb_status() {  # --status: what the target says of itself; changes nothing
+  _rb_title "Status of $ENVIRONMENT ($_RB_TARGET):"
+  {
+    _rb_remote_prelude
+    printf '%s\n' "$_RB_STATUS_SCRIPT"
+  } | _rb_ssh 60 || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
 }
 _rb_has_release() {
   local release
   for release in "${_RB_RELEASES[@]}"; do [ "$release" = "$1" ] && return 0; done
   return 1
 }
-_rb_default_rollback_version() {  # last recorded version that is not serving and still present
+_rb_default_rollback_version() {  # the last verified release, else the last recorded one, not serving
   local i candidate
+  if [ -n "$_RB_VERIFIED" ] && [ "$_RB_VERIFIED" != "$PREVIOUS_VERSION" ] && _rb_has_release "$_RB_VERIFIED"; then
+    printf '%s\n' "$_RB_VERIFIED"
+    return 0
+  fi
   for ((i = ${#_RB_REVISIONS[@]} - 1; i >= 0; i--)); do
     candidate=${_RB_REVISIONS[i]}
     if [ "$candidate" != "$PREVIOUS_VERSION" ] && _rb_valid_version "$candidate" && _rb_has_release "$candidate"; then
@@ -461,15 +630,31 @@ _rb_default_rollback_version() {  # last recorded version that is not serving an
   done
   return 1
 }
-_rb_finish_remote() {  # at exit: flush the log, undo an unserved release of this run, release the lock
-  local cleanup=$1 status=0
-  {
-    _rb_remote_prelude
-    _rb_log_flush_text
-    printf '_RB_TOKEN=%q\n_RB_CLEANUP=%q\n_RB_RELEASE_EXISTED=%q\n' "$_RB_TOKEN" "$cleanup" "$_RB_RELEASE_EXISTED"
-    printf '%s\n' "$_RB_FINISH_SCRIPT"
-  } | _rb_ssh 120 || status=$?
-  _RB_PENDING_LOG=()
+_rb_finish_remote() {  # at exit: flush the log and journal, undo an unserved release of this
+  # run, release the lock, and ask what serves now; tried again while ssh cannot connect
+  local cleanup=$1 status out line until=$((SECONDS + _RB_RECONNECT_SECONDS))
+  while :; do
+    status=0
+    out=$({
+      _rb_remote_prelude
+      _rb_log_flush_text
+      printf '_RB_TOKEN=%q\n_RB_CLEANUP=%q\n_RB_RELEASE_EXISTED=%q\n' "$_RB_TOKEN" "$cleanup" "$_RB_RELEASE_EXISTED"
+      printf '%s\n' "$_RB_FINISH_SCRIPT"
+    } | _rb_ssh 120) || status=$?
+    [ "$status" = 255 ] && [ -z "$out" ] && [ "$SECONDS" -lt "$until" ] || break
+    _rb_warn "cannot reach the target to finish; trying again in 5 s"
+    sleep 5
+  done
+  while IFS= read -r line; do
+    case $line in
+      serving=*) _RB_NOW_SERVING="${line#serving=}"; _RB_NOW_SERVING="${_RB_NOW_SERVING:-nothing} (the current link, asked at exit)" ;;
+      lock=released) _RB_LOCK_STATE=released ;;
+      lock=*) _RB_LOCK_STATE=${line#lock=} ;;
+      '') ;;
+      *) _rb_say "$line" ;;
+    esac
+  done <<<"$out"
+  _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()
   return "$status"
 }
 
@@ -550,20 +735,31 @@ _rb_reported_status() {  # OUTPUT_FILE: the last word of the output that is exac
   tr -s ' \t\n\r\f\v' '\n' <"$1" | grep -xE '[0-9]{3}' | tail -n 1 || true
 }
 _rb_attempt() {  # one try of the caller's step and command (see _rb_run): output shown and checked
-  local out rc size status
+  # Returns 0 (passed), 1 (failed) or 2 (a remote step that never started: ssh itself failed).
+  local out rc size status flag
   local want=${step[expect_exit_code]} contains=${step[expect_output]} http=${step[expect_http_status]}
   local file=${step[expect_file]} min=${step[expect_min_bytes]} timeout=${step[timeout]}
   out=$(mktemp)
   set +e
   if [ "${step[runs_on]}" = remote ]; then
-    _rb_exec_remote "$timeout" "$command" | tee "$out"
+    flag=$(mktemp -u)
+    _rb_exec_remote "$timeout" "$command" | _rb_unmark "$flag" | tee "$out"
     rc=${PIPESTATUS[0]}
+    if [ ! -e "$flag" ]; then
+      set -e
+      rm -f "$out"
+      _RB_RC=$rc
+      [ "$rc" -ne 0 ] || rc=255
+      _rb_warn "could not reach the target (exit $rc): step ${step[id]} did not start"
+      return 2
+    fi
+    rm -f "$flag"
+    _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()  # the remote run appended them on the target
   else
     _rb_exec_local "$timeout" "$command" | tee "$out"
     rc=${PIPESTATUS[0]}
   fi
   set -e
-  [ "${step[runs_on]}" != remote ] || _RB_PENDING_LOG=()  # the remote run appended them on the target
   _RB_RC=$rc
   if [ "$rc" -ne "$want" ]; then
     [ "$rc" -ne 124 ] || _rb_warn "timed out after $timeout s"
@@ -581,8 +777,23 @@ _rb_attempt() {  # one try of the caller's step and command (see _rb_run): outpu
     rm -f "$out"
     return 0
   fi
+  _rb_emergency_hint "$out"
   rm -f "$out"
   return 1
+}
+_rb_unmark() {  # FLAG: pass a remote step's output through; its start mark creates FLAG instead
+  awk -v mark="$_RB_MARK" -v flag="$1" \
+    '$0 == mark { printf "" > flag; close(flag); next } { print; fflush() }'
+}
+_rb_emergency_hint() {  # OUTPUT_FILE: name the emergency procedure whose symptom the output shows
+  local i
+  for ((i = 0; i < ${#_RB_EMERGENCIES[@]}; i += 2)); do
+    if grep -qiF -- "${_RB_EMERGENCIES[i]}" "$1" 2>/dev/null &&
+      [[ " ${_RB_HINTS[*]} " != *" $i "* ]]; then
+      _RB_HINTS+=("$i")
+      _rb_warn "the output shows \"${_RB_EMERGENCIES[i]}\": see the emergency procedure ${_RB_EMERGENCIES[i + 1]}"
+    fi
+  done
 }
 _rb_step_settings() {  # SETTING=VALUE...: into the caller's `step`, each name known, none missing
   local setting key
@@ -616,13 +827,16 @@ _rb_step_settings() {  # SETTING=VALUE...: into the caller's `step`, each name k
 #   expect_http_status: The HTTP status the output must report (only if expected).
 #   expect_file: A file the step must leave (only if expected) ...
 #   expect_min_bytes: ... of at least this many bytes.
+#   writes_backup: 1 when the step makes the run's backup ($BACKUP_FILE): a failed one is moved to `backups/failed/`.
+#   changes: What the step changes on the target besides the release (only if it does).
 _rb_run() {
   local -A step=(
     [number]='' [id]='' [title]='' [phase]=procedure [runs_on]='' [reaches_target]=0
     [timeout]='' [retries]='' [retry_delay]='' [on_failure]='' [confirm]='' [expect_exit_code]=0
     [expect_output]='' [expect_http_status]='' [expect_file]='' [expect_min_bytes]=0
+    [writes_backup]=0 [changes]=''
   )
-  local command='' attempt=1 started ok=0 id phase tries
+  local command='' attempt=1 started ok=0 id phase tries result ran=0 until=0 marks=0
   _rb_step_settings "$@"
   IFS= read -r -d '' command || true
   id=${step[id]} phase=${step[phase]} tries=$((step[retries] + 1))
@@ -630,7 +844,13 @@ _rb_run() {
     _rb_dry_step
     return 0
   fi
-  [ "$phase" = rollback ] || [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || _RB_PAST_PNR=1
+  if [ "$phase" = procedure ] && [ "$id" = "$_RB_POINT_OF_NO_RETURN" ]; then
+    _RB_PAST_PNR=1 marks=1  # before it runs: an interruption from here on may have switched
+  fi
+  if [ -n "${step[changes]}" ] && [ "$phase" = procedure ]; then
+    _RB_CHANGED+=("$id (${step[changes]})") marks=1
+  fi
+  [ "${step[writes_backup]}" = 0 ] || marks=1
   if [ "${step[reaches_target]}" = 1 ]; then
     _rb_connect
     _RB_TOUCHED=1
@@ -652,8 +872,22 @@ _rb_run() {
     ok=1
     _RB_RC=0
   fi
+  [ "$marks" = 0 ] || [ -z "$command" ] || _rb_journal step "$id"
+  [ "${step[writes_backup]}" = 0 ] || [ -z "$command" ] || _rb_journal backup-start "$BACKUP_FILE"
   while [ "$ok" = 0 ]; do
-    if _rb_attempt; then
+    result=0
+    _rb_attempt || result=$?
+    if [ "$result" = 2 ]; then  # not started: the target was unreachable; try again for a while
+      [ "$until" != 0 ] || until=$((SECONDS + _RB_RECONNECT_SECONDS))
+      if [ "$SECONDS" -lt "$until" ]; then
+        _rb_warn "trying to reach the target again in 5 s (for up to $_RB_RECONNECT_SECONDS s)"
+        sleep 5
+        continue
+      fi
+    else
+      ran=1 until=0
+    fi
+    if [ "$result" = 0 ]; then
       ok=1
     elif [ "$attempt" -lt "$tries" ]; then
       _rb_warn "attempt $attempt of $tries failed; retrying in ${step[retry_delay]} s"
@@ -663,6 +897,18 @@ _rb_run() {
       break
     fi
   done
+  if [ "$ok" = 1 ] && [ "${step[writes_backup]}" = 1 ] && [ "$phase" = procedure ]; then
+    _RB_BACKUP_OK=1
+    _rb_journal backup "$BACKUP_FILE"
+  fi
+  if [ "$ran" = 0 ] && [ "$ok" = 0 ] && [ -n "$command" ] && [ "${step[runs_on]}" = remote ]; then
+    # it never started: it neither passed the point of no return nor changed anything
+    [ "$id" != "$_RB_POINT_OF_NO_RETURN" ] || [ "$phase" != procedure ] || _RB_PAST_PNR=0
+    [ -z "${step[changes]}" ] || [ "$phase" != procedure ] || unset '_RB_CHANGED[-1]'
+  fi
+  if [ "$ok" = 0 ] && [ "${step[writes_backup]}" = 1 ] && [ "$ran" = 1 ]; then
+    _rb_quarantine "$BACKUP_FILE"
+  fi
   if [ "$ok" = 1 ]; then
     _rb_log "$id" "$([ "$phase" = rollback ] && echo rolled-back || echo ok)" "$_RB_RC" "$(($(_rb_clock) - started))" "$phase"
     _rb_ok "   ok: $id"
@@ -703,6 +949,10 @@ _rb_failed() {  # a step failed: undo what this run did, then exit 1, 2 or 3
     _rb_error "step $1 failed before anything changed on the target"
     exit 2
   fi
+  if [ "${#_RB_CHANGED[@]}" -gt 0 ]; then
+    _rb_error "step $1 failed before the point of no return, after steps that change the target: ${_RB_CHANGED[*]}"
+    exit 3
+  fi
   _rb_error "step $1 failed before the point of no return: undoing this run's release"
   exit 1
 }
@@ -712,29 +962,101 @@ _rb_auto_rollback() {
   [ -n "$PREVIOUS_VERSION" ] || _rb_escalate "no release served before this run: nothing to roll back to"
   _rb_title "== Automatic rollback to $PREVIOUS_VERSION"
   if _rb_rollback_steps; then
+    _RB_ROLLED_BACK=1
+    _rb_journal verified "$PREVIOUS_VERSION"
+    if [ "${#_RB_CHANGED[@]}" -gt 0 ]; then
+      _rb_escalate "rolled back: $PREVIOUS_VERSION serves again, but what these steps changed stays: ${_RB_CHANGED[*]}"
+    fi
     _rb_error "rolled back: $PREVIOUS_VERSION serves again"
     exit 1
   fi
+  _RB_ROLLBACK_FAILED=1
   _rb_escalate "the automatic rollback failed"
 }
+_rb_quarantine() {  # FILE: a backup that failed is moved aside, never offered for a restore
+  local out
+  out=$({
+    _rb_remote_prelude
+    _rb_log_flush_text
+    printf 'f=%q\n' "$1"
+    printf '%s\n' 'if [ -f "$f" ]; then mkdir -p "$BACKUP_DIR/failed" && mv -f -- "$f" "$BACKUP_DIR/failed/" && echo moved; fi'
+  } | _rb_ssh 60 2>/dev/null) || out=''
+  _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()
+  if [ "$out" = moved ]; then
+    _rb_warn "the failed backup ${1##*/} was moved to $BACKUP_DIR/failed/ (never offered for a restore)"
+  fi
+}
+_rb_journal() {  # EVENT VALUE...: a line for the target's journal, written by the next connection
+  local value=$*
+  _RB_PENDING_JOURNAL+=("$(date -u +%Y-%m-%dT%H:%M:%SZ) ${_RB_TOKEN//[^A-Za-z0-9._-]/_} ${value//[$'\n\r']/ }")
+}
+_rb_next() {  # EXIT_CODE: the one command to run next, with its arguments
+  local again=$_RB_INVOKED$_RB_ARGS rollback='' version=${PREVIOUS_VERSION:-}
+  if [ -n "$_RB_ROLLBACK_SCRIPT" ]; then
+    rollback="${_RB_INVOKED%"$_RB_SCRIPT"}$_RB_ROLLBACK_SCRIPT --yes"
+    if [ "$_RB_ROLLBACK_CHOOSES" = 1 ]; then
+      if [ "$_RB_BACKUP_OK" = 1 ] && [ "${#_RB_CHANGED[@]}" -gt 0 ]; then
+        rollback+=" --backup ${BACKUP_FILE##*/}"
+      else
+        rollback+=" --no-db-restore"
+      fi
+    fi
+    rollback+="${version:+ $version}"
+  fi
+  case $1 in
+    1) echo "$again  (after fixing the cause above)" ;;
+    2)
+      if [ "$_RB_FAILURE" = lock ]; then
+        echo "$again  (once the run that holds the lock has ended; with --break-lock if it is gone)"
+      else
+        echo "$again  (after fixing the cause above)"
+      fi
+      ;;
+    *)
+      if [ "$_RB_KIND" = deploy ] && [ -n "$rollback" ] &&
+        { [ "$_RB_ROLLBACK_FAILED" = 1 ] || [ "$_RB_ROLLED_BACK" = 1 ]; }; then
+        echo "$rollback  (after the emergency procedure, if one is named above)"
+      else
+        echo "$again  (it takes over the lock, ends this run in the journal, and finishes or returns to ${version:-the last verified release})"
+      fi
+      ;;
+  esac
+}
 _rb_report() {  # EXIT_CODE
-  local took=$((SECONDS - _RB_STARTED_AT)) outcome
+  local took=$((SECONDS - _RB_STARTED_AT)) outcome rolled=''
   case $1 in
     0) outcome="${_RB_GREEN}SUCCESS${_RB_RESET}" ;;
-    1) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing left half-done" ;;
+    1) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the target is as before" ;;
     2) outcome="REFUSED${_RB_FAILURE:+ at $_RB_FAILURE}; nothing changed" ;;
-    *) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the target was not restored" ;;
+    *) outcome="FAILED${_RB_FAILURE:+ at $_RB_FAILURE}; the target is not as before" ;;
   esac
   printf '\n'
   _rb_title "== Report: $_RB_TITLE"
   printf '  procedure: %s\n  outcome:   %s (exit %s)\n  version:   %s\n  previous:  %s\n' \
     "$_RB_PROCEDURE" "$outcome" "$1" "${VERSION:-none}" "${PREVIOUS_VERSION:-none}"
   printf '  duration:  %dm%02ds\n  steps ok:  %s of %s\n' "$((took / 60))" "$((took % 60))" "$_RB_STEPS_OK" "$_RB_STEP_COUNT"
-  [ -z "$BACKUP_FILE" ] || printf '  backup:    %s\n' "$BACKUP_FILE"
-  if [ "$1" = 0 ] && [ "${#_RB_POST_TASKS[@]}" -gt 0 ]; then
-    _rb_title "Now:"
-    printf '  - %s\n' "${_RB_POST_TASKS[@]}"
+  if [ "$_RB_KIND" = deploy ]; then
+    [ "$_RB_BACKUP_OK" = 0 ] || printf '  backup:    %s\n' "$BACKUP_FILE"
+  else
+    [ -z "$BACKUP_FILE" ] || printf '  restore:   %s\n' "$BACKUP_FILE"
   fi
+  if [ "$1" = 0 ]; then
+    if [ "${#_RB_POST_TASKS[@]}" -gt 0 ]; then
+      _rb_title "Now:"
+      printf '  - %s\n' "${_RB_POST_TASKS[@]}"
+    fi
+    return 0
+  fi
+  [ "${#_RB_CHANGED[@]}" = 0 ] || printf '  changed:   %s\n' "${_RB_CHANGED[@]}"
+  if [ "$_RB_KIND" = deploy ] && [ "$_RB_TOUCHED" = 1 ]; then
+    [ "$_RB_ROLLED_BACK" = 0 ] || rolled=', then rolled back'
+    if [ "$_RB_PAST_PNR" = 1 ]; then
+      printf '  switched:  yes, at %s%s\n' "$_RB_POINT_OF_NO_RETURN" "$rolled"
+    else
+      printf '  switched:  no\n'
+    fi
+  fi
+  printf '  serving:   %s\n  lock:      %s\n  next:      %s\n' "$_RB_NOW_SERVING" "$_RB_LOCK_STATE" "$(_rb_next "$1")"
 }
 _rb_on_exit() {
   local rc=$? cleanup=0
@@ -749,15 +1071,19 @@ _rb_on_exit() {
         rc=3
         _rb_error "this was after the point of no return and the rollback steps did not run. Escalate:"
         printf '%s\n' "${_RB_ESCALATION[@]}" >&2
+      elif [ "${#_RB_CHANGED[@]}" -gt 0 ]; then rc=3
       elif [ "$_RB_TOUCHED" = 1 ]; then rc=1; else rc=2; fi
       ;;
   esac
   _rb_log_run "$rc"
+  if [ "$rc" = 0 ] && [ -n "$VERSION" ]; then _rb_journal verified "$VERSION"; fi
+  _rb_journal end "$rc"
   if [ "$_RB_LOCKED" = 1 ]; then
     [ "$rc" = 0 ] || [ "$_RB_PAST_PNR" = 1 ] || cleanup=1
     if ! _rb_finish_remote "$cleanup"; then
-      _rb_warn "could not finish on the target: check $DEPLOY_PATH/.deploy.lock and the releases"
-      if [ "$cleanup" = 1 ]; then
+      _rb_warn "could not finish on the target: the lock stays, for the next run to take over"
+      _RB_LOCK_STATE="left on the target ($DEPLOY_PATH/.deploy.lock): the next run takes it over"
+      if [ "$cleanup" = 1 ] && [ "$rc" != 3 ]; then
         rc=3
         printf '%s\n' "${_RB_ESCALATION[@]}" >&2
       fi
@@ -771,12 +1097,18 @@ _rb_on_exit() {
 _RB_DRY_RUN=0 _RB_YES=0 _RB_BREAK_LOCK=0 _RB_BACKUP_ARG='' _RB_NO_DB_RESTORE=0 _RB_VERSION_ARG=''
 _RB_STARTED=0 _RB_CONNECTED=0 _RB_LOCKED=0 _RB_TOUCHED=0 _RB_PAST_PNR=0 _RB_STEPS_OK=0
 _RB_RELEASE_EXISTED=1 _RB_SERVING='' _RB_CURRENT_STEP='' _RB_FAILURE='' _RB_RC=0 _RB_LOCK_AGE=0
-_RB_SAFETY_BACKUP='' _RB_STARTED_AT=$SECONDS _RB_TERMINAL=0
+_RB_SAFETY_BACKUP='' _RB_STARTED_AT=$SECONDS _RB_TERMINAL=0 _RB_STATUS=0
+_RB_VERIFIED='' _RB_BACKUP_OK=0 _RB_ROLLED_BACK=0 _RB_ROLLBACK_FAILED=0 _RB_MAIN_PID=$$
+_RB_NOW_SERVING='not asked (the run stopped before it reached the target)'
+_RB_LOCK_STATE='not taken (the run stopped before it reached the target)'
+_RB_INVOKED=$0 _RB_ARGS=''
+_RB_CHANGED=() _RB_HINTS=() _RB_PENDING_JOURNAL=()
 [ ! -t 0 ] || _RB_TERMINAL=1  # asked once: a step block's standard input is its command
 _RB_RELEASES=() _RB_REVISIONS=() _RB_BACKUPS=() _RB_PENDING_LOG=()
 declare -A _RB_LOCK_OWNER=()
 _RB_HOST=$(uname -n)
 _RB_TOKEN="$_RB_HOST-$$-$TIMESTAMP-$RANDOM"
+_RB_MARK="__runbook_step_started_${_RB_TOKEN//[^A-Za-z0-9]/_}__"  # a remote step prints it first
 
 _rb_parse() {
   local version=''
@@ -786,6 +1118,7 @@ _rb_parse() {
       -n | --dry-run) _RB_DRY_RUN=1 ;;
       -y | --yes) _RB_YES=1 ;;
       --break-lock) _RB_BREAK_LOCK=1 ;;
+      --status) _RB_STATUS=1 ;;
       --backup) [ $# -ge 2 ] || _rb_refuse "--backup needs a backup name (see --help)"; _RB_BACKUP_ARG=$2; shift ;;
       --backup=*) _RB_BACKUP_ARG=${1#--backup=} ;;
       --no-db-restore) _RB_NO_DB_RESTORE=1 ;;
@@ -839,11 +1172,16 @@ _rb_precheck() {  # refusals that must come before anything touches the target
 
 _rb_main() {
   _rb_parse "$@"
+  [ $# -eq 0 ] || _RB_ARGS=$(printf ' %q' "$@")
   local top
   top=$(git rev-parse --show-toplevel 2>/dev/null) ||
     _rb_refuse "run $_RB_SCRIPT from the service's git repository"
   cd "$top"
   _rb_derive
+  if [ "$_RB_STATUS" = 1 ]; then
+    _rb_status
+    exit 0
+  fi
   _rb_version
   if [ "$_RB_DRY_RUN" = 1 ]; then
     _rb_dry_run
