@@ -842,16 +842,16 @@ _rb_attempt() {  # one try of the caller's step and command (see _rb_run): outpu
     flag=$(mktemp -u)
     _rb_exec_remote "$timeout" "$command" | _rb_unmark "$flag" | tee "$out"
     rc=${PIPESTATUS[0]}
-    if [ ! -e "$flag" ]; then
+    if [ "$rc" -eq 255 ] && [ ! -e "$flag" ]; then  # ssh could not connect: nothing ran
       set -e
       rm -f "$out"
       _RB_RC=$rc
-      [ "$rc" -ne 0 ] || rc=255
       _rb_warn "could not reach the target (exit $rc): step ${step[id]} did not start"
       return 2
     fi
+    # the remote run appended them on the target (when it started)
+    [ ! -e "$flag" ] || _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()
     rm -f "$flag"
-    _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()  # the remote run appended them on the target
   else
     _rb_exec_local "$timeout" "$command" | tee "$out"
     rc=${PIPESTATUS[0]}

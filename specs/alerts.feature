@@ -11,7 +11,8 @@ Feature: The runbook's alerts fire on the staging target and lead to the right p
     And Prometheus scrapes the staging target with the runbook's alert rules
     And Prometheus records availability at 100 with no alert
     When the release engineer runs deploy-production while the probe watches
-    Then the script exits with code 1
+    Then the script exits with code 3
     And the baseline release serves again
+    And the report ends with what serves, the lock and the next command
     And the critical alert of availability fires with the runbook_url of the emergency application-down
     And that alert resolves

@@ -166,6 +166,8 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
         )
     ]
     if proc.rollback_steps:
+        # exit 1 only when the target is as before: not after a step with `changes`
+        changed = any(step.changes for _, step in rb.procedure_steps(pid))
         out.append(
             _scenario(
                 f"{pid} rolls an unhealthy release back by itself",
@@ -173,7 +175,7 @@ def _deploy(loaded: LoadedRunbook, pid: str, proc: Procedure, *, locks: bool) ->
                     *start,
                     "And the checkout has a release that fails its health check",
                     f"When the release engineer runs {pid} while the probe watches",
-                    "Then the script exits with code 1",
+                    f"Then the script exits with code {3 if changed else 1}",
                     "And the baseline release serves again",
                     "And the deploy lock is released",
                     f"And the log shows the rollback steps of {pid} ran",
@@ -428,7 +430,13 @@ def _declined(
             f"And {done}",
         ]
     elif _after_point(proc, step_id):
-        checks = ["Then the script exits with code 1", "And the baseline release serves again"]
+        changed = any(
+            rb.steps[sid].changes for sid in proc.step_ids[: proc.step_ids.index(step_id)]
+        )
+        checks = [
+            f"Then the script exits with code {3 if changed else 1}",
+            "And the baseline release serves again",
+        ]
     else:
         checks = [
             "Then the script exits with code 2",

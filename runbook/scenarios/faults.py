@@ -77,22 +77,28 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def cut_ssh(started: Started) -> int:
-    """SIGKILL every ssh client of the run, as a dropped link would end them; how many."""
-    killed = 0
-    for pid in _descendants(started.process.pid):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().strip() == "ssh":
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-    return killed
+def cut_ssh(started: Started, wait_s: float = 10.0) -> int:
+    """SIGKILL the run's ssh clients as soon as there is one, as a dropped link would end
+    them; how many."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        killed = 0
+        for pid in _descendants(started.process.pid):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "ssh":
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+        if killed:
+            return killed
+        time.sleep(0.02)
+    return 0
 
 
 def _injector(world: World, fault: str, dependency: str | None) -> Callable[[Started], None]:
     """What the fault does to the run or the target, once set off; it closes its window."""
     control, window = world.control, world.fault_window
 
-    def later(seconds: float, action: Callable[[], None]) -> None:
+    def later(seconds: float, action: Callable[[], object]) -> None:
         def run() -> None:
             time.sleep(seconds)
             try:
@@ -173,11 +179,11 @@ def runs_with_fault(
     world: World, procedure: str, fault: str, dependency: str | None, where: str, step: str
 ) -> None:
     """The procedure's script as CI runs it, under the probe; the fault is set off by the
-    step's title (`at`) or its `ok:` line (`after`), one second later for a cut link so the
-    step is running."""
+    step's title (`at`) or its `ok:` line (`after`); a cut link ends the step's ssh client
+    as soon as it exists."""
     assert step in world.loaded.runbook.steps, f"no step {step} in the runbook"
     trigger = f"({step}, " if where == "at" else f"   ok: {step}\n"
-    delay = 1.0 if fault == "the SSH connection is cut" else 0.0
+    delay = 0.0
     world.properties.append(("fault", f"{fault} {where} the step {step}"))
     act = _injector(world, fault, dependency)
     world.keep(run_with_fault(world, world.command(procedure), trigger, act, delay))
