@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 2b95e651ebfec2055e044cb37f52938c1abb6328a626ff77a837cbc2b1065f32)
+# Source:     runbook.yaml (sha256 ad939acfd226d404d84b2caaa9314a4cbe8182907723c9f50cfa3469fa1fd45d)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
@@ -326,6 +326,7 @@ while read -r kind id value new; do
         [ -d "$RELEASES_DIR/$value" ] && [ "$(readlink -f "$RELEASES_DIR/$value")" != "$serving" ]; then
         rm -rf "${RELEASES_DIR:?}/$value" "$RELEASES_DIR/$value.tar.gz"
         echo "note=removed the release $value it had begun and not switched to"
+        echo "removed=$value"
       fi
       printf '"'"'%s %s end interrupted\n'"'"' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$id" >>"$journal"
       ;;
@@ -642,20 +643,28 @@ _rb_connect() {  # once: take the lock, read the serving version, releases and b
     _RB_SERVING=''
   fi
   if [ -n "$_RB_VERIFIED" ] && ! _rb_valid_version "$_RB_VERIFIED"; then _RB_VERIFIED=''; fi
+  _rb_recover
   PREVIOUS_VERSION=$_RB_SERVING
   if [ -n "$VERSION" ] && ! _rb_has_release "$VERSION"; then _RB_RELEASE_EXISTED=0; fi
   _rb_say "Serving now: ${_RB_SERVING:-nothing}"
   _rb_journal start "$_RB_PROCEDURE" "${VERSION:--}" "${PREVIOUS_VERSION:--}" "$((1 - _RB_RELEASE_EXISTED))"
-  _rb_recover
 }
 _rb_recover() {  # end the runs the journal shows unfinished, and clear what they left
-  local out line
+  local out line removed i
   out=$({
     _rb_remote_prelude
     printf '%s\n' "$_RB_RECOVER_SCRIPT"
   } | _rb_ssh 60) || { _rb_warn "could not read the journal on the target"; return 0; }
   while IFS= read -r line; do
-    case $line in note=*) _rb_warn "${line#note=}" ;; esac
+    case $line in
+      note=*) _rb_warn "${line#note=}" ;;
+      removed=*)  # a release the recovery removed is no longer present
+        removed=${line#removed=}
+        for i in "${!_RB_RELEASES[@]}"; do
+          [ "${_RB_RELEASES[i]}" != "$removed" ] || unset '_RB_RELEASES[i]'
+        done
+        ;;
+    esac
   done <<<"$out"
 }
 _rb_status() {  # --status: what the target says of itself; changes nothing
@@ -1071,6 +1080,11 @@ _rb_next() {  # EXIT_CODE: the one command to run next, with its arguments
       if [ "$_RB_KIND" = deploy ] && [ -n "$rollback" ] &&
         { [ "$_RB_ROLLBACK_FAILED" = 1 ] || [ "$_RB_ROLLED_BACK" = 1 ]; }; then
         echo "$rollback  (after the emergency procedure, if one is named above)"
+      elif [ "$_RB_KIND" = deploy ] && [[ $rollback == *" --backup "* ]] &&
+        [[ " ${_RB_CHANGED[*]} " == *" $_RB_FAILURE ("* ]] && [ "$_RB_RC" -gt 0 ] &&
+        [ "$_RB_RC" -lt 124 ]; then
+        # the step that changes the target failed by itself: a re-run would fail the same way
+        echo "$rollback  (restores the backup this run made; or fix the release and run it again)"
       else
         echo "$again  (it takes over the lock, ends this run in the journal, and finishes or returns to ${version:-the last verified release})"
       fi

@@ -259,8 +259,10 @@ SLOW_REMOTE = {
 
 
 @pytest.mark.parametrize("target", [SLOW_REMOTE], indirect=True)
-def test_remote_work_ends_when_its_session_is_gone(target: Target) -> None:
-    """SIGKILL of the whole run: the guard sees the (fake) sshd gone and ends the step."""
+@pytest.mark.parametrize("whole_group", [True, False], ids=["run-killed", "script-alone-killed"])
+def test_remote_work_ends_when_its_session_is_gone(target: Target, whole_group: bool) -> None:
+    """SIGKILL of the whole run, or of the script alone (its ssh is then ended by the watch
+    beside it): the guard sees the (fake) sshd gone and ends the step on the target."""
     target.serve("v1")
     sshd = target.tmp / "bin" / "sshd"
     shutil.copy("/bin/bash", sshd)
@@ -281,7 +283,10 @@ def test_remote_work_ends_when_its_session_is_gone(target: Target) -> None:
     while "(there, remote)" not in seen and time.monotonic() < deadline:
         seen += process.stdout.readline()
     time.sleep(1)
-    os.killpg(process.pid, signal.SIGKILL)
+    if whole_group:
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(9)
     assert not (target.srv / "went-on").exists(), "the step went on after its session was gone"

@@ -129,6 +129,12 @@ class Releases(Strict):
     unhealthy: ReleaseChange = Field(
         description="What one more commit changes so that the health check fails."
     )
+    failing: ReleaseChange | None = Field(
+        None,
+        description="What one more commit changes so that the deploy's first step with "
+        "`changes` fails halfway (a migration that fails after an earlier one applied): the "
+        "fault scenarios prove that the script says what changed and how to undo it.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> Releases:

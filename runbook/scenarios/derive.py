@@ -341,6 +341,52 @@ def _faults(loaded: LoadedRunbook, pid: str) -> list[str]:
             ],
         )
     )
+    after_point = [sid for sid in remote if ids.index(sid) > ids.index(point)]
+    if after_point:
+        out.append(
+            _scenario(
+                f"{pid} rides out a restart of the target after {point}",
+                [
+                    *start,
+                    f"When the release engineer runs {pid} while the probe watches, and the "
+                    f"target restarts at the step {after_point[0]}",
+                    "Then the script exits with code 0",
+                    *recovered,
+                ],
+            )
+        )
+    retried = [sid for sid in after_point if rb.steps[sid].retries]
+    if retried:
+        out.append(
+            _scenario(
+                f"{pid} waits out a health check slower than its timeout",
+                [
+                    *start,
+                    f"When the release engineer runs {pid} while the probe watches, and the "
+                    f"target is paused for a while at the step {retried[0]}",
+                    "Then the script exits with code 0",
+                    *recovered,
+                ],
+            )
+        )
+    if changes and rb.target.releases.failing is not None:
+        out.append(
+            _scenario(
+                f"{pid} with a release whose {changes} fails halfway says what changed",
+                [
+                    *start,
+                    "And the checkout has a release whose first step with changes fails",
+                    f"When the release engineer runs {pid} while the probe watches",
+                    "Then the script exits with code 3",
+                    "And the report names what changed and the backup to restore from",
+                    "And the report ends with what serves, the lock and the next command",
+                    "And the baseline release still serves",
+                    "And the deploy lock is released",
+                    "And the probe saw no failed request",
+                    *kept,
+                ],
+            )
+        )
     if backup:
         out.append(
             _scenario(

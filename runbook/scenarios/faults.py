@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from pytest_bdd import parsers, then, when
 
 from runbook.scenarios.given import PROCEDURE
@@ -37,7 +38,8 @@ FULL_DISK = "/var/lib/runbook-full"
 
 FAULT = (
     r"(?P<fault>the run is killed|the SSH connection is cut|sshd stops for a while"
-    r"|the target is paused for a while|the dependency (?P<dependency>[a-z][a-z0-9_-]*) stops)"
+    r"|the target is paused for a while|the target restarts"
+    r"|the dependency (?P<dependency>[a-z][a-z0-9_-]*) stops)"
 )
 WHERE = r"(?P<where>at|after) the step (?P<step>[a-z0-9-]+)"
 
@@ -126,12 +128,25 @@ def _injector(world: World, fault: str, dependency: str | None) -> Callable[[Sta
         elif fault == "the target is paused for a while":
             control.container.pause()
             later(PAUSED_S, control.container.unpause)
+        elif fault == "the target restarts":
+            later(0, lambda: _restart(world))
         else:
             assert dependency is not None and control.spec is not None
             control.as_root(control.spec.dependencies[dependency].stop)
             world.stopped_dependencies.append(dependency)
 
     return act
+
+
+def _restart(world: World) -> None:
+    """Restart the container (its host ports stay), then wait until it serves again."""
+    world.control.container.restart(timeout=2)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(world.target.health_url, timeout=3).status_code == 200:
+                return
+        time.sleep(0.5)
 
 
 def run_with_fault(
@@ -307,6 +322,16 @@ def failed_backup_quarantined(world: World) -> None:
     listed = [n for n in world.control.listing("backups") if n != "failed"]
     assert failed, "no failed backup was kept aside"
     assert not [n for n in listed if n in failed], listed
+
+
+@then("the report names what changed and the backup to restore from")
+def names_change_and_backup(world: World) -> None:
+    run = world.runs[0]
+    report = run.output[run.output.index("== Report") :]
+    assert "\n  changed:   " in report, report
+    rb = world.loaded.runbook
+    if any(step.writes_backup for _, step in rb.procedure_steps(run.procedure)):
+        assert "\n  backup:    " in report, report
 
 
 @then("the output names an emergency procedure")

@@ -7,6 +7,8 @@ those are.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pytest_bdd import given, parsers
 
 from runbook.model import ProcedureKind
@@ -61,8 +63,22 @@ def dirty_tree(world: World) -> None:
 def unhealthy_release(world: World) -> None:
     """One more commit with the runbook's `target.releases.unhealthy` change, tagged as the
     next version where a tag is required."""
-    world.repo.apply(world.releases.unhealthy)
-    world.repo.commit_all("A release whose health check fails")
+    commit_release(world, world.releases.unhealthy, "A release whose health check fails")
+
+
+@given("the checkout has a release whose first step with changes fails")
+def failing_release(world: World) -> None:
+    """One more commit with the runbook's `target.releases.failing` change (a migration
+    that fails after an earlier one applied), tagged as the next version where a tag is
+    required."""
+    assert world.releases.failing is not None, "the runbook sets no target.releases.failing"
+    commit_release(world, world.releases.failing, "A release whose migration fails halfway")
+
+
+def commit_release(world: World, change: Any, message: str) -> None:
+    """Commit ``change`` on top of the checkout; its version answers unhealthy if it serves."""
+    world.repo.apply(change)
+    world.repo.commit_all(message)
     rb = world.loaded.runbook
     needs_tag = any(
         rb.environments[p.environment].require_tag or p.version_required
@@ -71,7 +87,7 @@ def unhealthy_release(world: World) -> None:
     )
     if needs_tag:
         version = next_version(world.releases.newest)
-        world.repo.git("tag", "-a", version, "-m", "unhealthy")
+        world.repo.git("tag", "-a", version, "-m", message)
     world.unhealthy.add(world.repo.describe())
 
 

@@ -111,18 +111,33 @@ class Shape:
         return next(iter(self.hosts.values()))
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct TCP ports of 127.0.0.1 that nothing listens on now."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def start(client: Any, image: str, state_dir: Path, shape: Shape) -> Target:
     """Run a new target container from ``image`` and wait until sshd greets."""
     state_dir = state_dir.resolve()
     remove_orphans(client)
     key, public = make_key(state_dir)
+    ssh_host_port, http_host_port = free_ports(2)
     try:
         container = client.containers.run(
             image,
             detach=True,
             hostname=next(iter(shape.hosts)).split(".")[0][:63],
             environment={"AUTHORIZED_KEY": public},
-            ports={"22/tcp": ("127.0.0.1", None), f"{shape.http_port}/tcp": ("127.0.0.1", None)},
+            # Host ports chosen here, not by Docker: a restarted container (a fault scenario)
+            # keeps them, where Docker would give it new ones.
+            ports={
+                "22/tcp": ("127.0.0.1", ssh_host_port),
+                f"{shape.http_port}/tcp": ("127.0.0.1", http_host_port),
+            },
             labels={LABEL: str(state_dir)},
             # a small disk of its own, which the full-disk fault scenario fills
             tmpfs={"/var/lib/runbook-full": "size=1m"},

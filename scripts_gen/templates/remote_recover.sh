@@ -25,6 +25,7 @@ while read -r kind id value new; do
         [ -d "$RELEASES_DIR/$value" ] && [ "$(readlink -f "$RELEASES_DIR/$value")" != "$serving" ]; then
         rm -rf "${RELEASES_DIR:?}/$value" "$RELEASES_DIR/$value.tar.gz"
         echo "note=removed the release $value it had begun and not switched to"
+        echo "removed=$value"
       fi
       printf '%s %s end interrupted\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$id" >>"$journal"
       ;;
