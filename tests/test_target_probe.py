@@ -137,3 +137,14 @@ def test_a_probe_stopped_in_time_names_no_bound(service: tuple[str, Replies]) ->
     url, _ = service
     report = _probe_until(url, 5).report
     assert report.bound == "" and "bound" not in report.summary()
+
+
+def test_the_probe_keeps_its_pace(service: tuple[str, Replies]) -> None:
+    """At most one request per INTERVAL_S: a fast service does not exhaust the request bound
+    before a long run ends."""
+    url, _ = service
+    probe = Probe(url)
+    probe.start()
+    time.sleep(1.0)
+    report = probe.stop()
+    assert 0 < report.requests <= 1.0 / probe_module.INTERVAL_S + 20

@@ -308,7 +308,7 @@ def _faults(loaded: LoadedRunbook, pid: str) -> list[str]:
                 f"connection is cut at the step {cut}",
                 f"Then the script exits with code {3 if rb.steps[cut].changes else 1}",
                 "And the report ends with what serves, the lock and the next command",
-                "And the remote work of the cut step did not go on",
+                "And the cut reached a running ssh client of the step",
                 "And the next command the report names brings the service to a verified release",
                 "And the probe saw no failed request outside the fault",
                 *kept,

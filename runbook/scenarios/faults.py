@@ -261,12 +261,14 @@ def race(world: World, procedure: str) -> None:
 
 @then(parsers.parse("one run exits with code 0 and the other with code 2"))
 def one_wins(world: World) -> None:
+    """Of the last two runs, exactly one deployed and the other was refused."""
     codes = sorted(run.exit_code for run in world.runs[-2:])
     assert codes == [0, 2], [run.output[-1500:] for run in world.runs[-2:]]
 
 
 @then("the refused run names the lock's owner and reports no backup")
 def refused_reports(world: World) -> None:
+    """The refused run's report says who holds the lock and names no backup (none is its)."""
     refused = next(run for run in world.runs[-2:] if run.exit_code == 2)
     report = refused.output[refused.output.index("== Report") :]
     assert "lock:      held by another run (host=" in report, report
@@ -275,11 +277,13 @@ def refused_reports(world: World) -> None:
 
 @then(parsers.parse("the script exits with code {first:d} or {second:d}"))
 def exits_with_either(world: World, first: int, second: int) -> None:
+    """The last run ended with one of the two codes."""
     assert world.last.exit_code in (first, second), world.last.output[-3000:]
 
 
 @then("the report ends with what serves, the lock and the next command")
 def report_ends(world: World) -> None:
+    """The last three lines: `serving:` (asked from the target), `lock:` and `next:`."""
     tail = world.last.output.rstrip().splitlines()[-3:]
     keys = [line.split(":", 1)[0].strip() for line in tail]
     assert keys == ["serving", "lock", "next"], "\n".join(tail)
@@ -308,6 +312,8 @@ def next_command(world: World) -> None:
 
 @then("the probe saw no failed request outside the fault")
 def probe_clean_outside(world: World) -> None:
+    """Every run of the scenario was probed, and no request failed outside a fault's
+    window (and its grace)."""
     for run in world.runs:
         report = run.probe
         assert report is not None and report.requests > 0, "the probe did not run"
@@ -316,6 +322,8 @@ def probe_clean_outside(world: World) -> None:
 
 @then("the failed backup is in backups/failed and no other backup is listed")
 def failed_backup_quarantined(world: World) -> None:
+    """The failed backup was moved to `backups/failed/`, and no backup listed for a restore
+    is one of the failed."""
     run = world.runs[0]
     assert "never offered for a restore" in run.output, run.output[-3000:]
     failed = world.control.read('ls -1 "$DEPLOY_PATH/backups/failed"').split()
@@ -326,6 +334,8 @@ def failed_backup_quarantined(world: World) -> None:
 
 @then("the report names what changed and the backup to restore from")
 def names_change_and_backup(world: World) -> None:
+    """The first run's report has a `changed:` line and, where the deploy makes a backup,
+    the `backup:` it made and verified."""
     run = world.runs[0]
     report = run.output[run.output.index("== Report") :]
     assert "\n  changed:   " in report, report
@@ -336,12 +346,14 @@ def names_change_and_backup(world: World) -> None:
 
 @then("the output names an emergency procedure")
 def names_emergency(world: World) -> None:
+    """The first run named the emergency procedure whose `output_matches` its output showed."""
     run = world.runs[0]
     assert "see the emergency procedure" in run.output, run.output[-3000:]
 
 
-@then("the remote work of the cut step did not go on")
+@then("the cut reached a running ssh client of the step")
 def cut_did_not_go_on(world: World) -> None:
+    """The cut reached a running ssh client of the step."""
     assert any(
         note.startswith("ssh clients cut: ") and not note.endswith(" 0")
         for note in world.fault_notes
