@@ -231,6 +231,19 @@ def test_a_run_knows_its_outcome_duration_and_commit() -> None:
     assert runs["back"].user == "alice" and runs["back"].previous == "v0"
 
 
+@pytest.mark.parametrize(
+    ("rollback", "outcome"), [(("restore", "reload"), "rolled-back"), ((), "escalated")]
+)
+def test_an_exit_3_after_a_rollback_that_worked_counts_as_rolled_back(
+    rollback: tuple[str, ...], outcome: str
+) -> None:
+    """Exit 3 because migrations stay, though the rollback steps restored the release."""
+    log = Log()
+    log.run("r", "deploy-production", "v2", T0, "escalated", BAD, rollback=rollback)
+    (run,) = history_of(log).runs
+    assert run.outcome == outcome and run.exit_code == 3
+
+
 def test_lines_of_older_scripts_make_unfinished_runs() -> None:
     log = week()
     for line in log.lines:

@@ -275,12 +275,6 @@ def refused_reports(world: World) -> None:
     assert "backup:" not in report, report
 
 
-@then(parsers.parse("the script exits with code {first:d} or {second:d}"))
-def exits_with_either(world: World, first: int, second: int) -> None:
-    """The last run ended with one of the two codes."""
-    assert world.last.exit_code in (first, second), world.last.output[-3000:]
-
-
 @then("the report ends with what serves, the lock and the next command")
 def report_ends(world: World) -> None:
     """The last three lines: `serving:` (asked from the target), `lock:` and `next:`."""
