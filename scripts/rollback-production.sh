@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 ad939acfd226d404d84b2caaa9314a4cbe8182907723c9f50cfa3469fa1fd45d)
+# Source:     runbook.yaml (sha256 1527f6aaab329e3c74c4ef76a27d5fa15058094e09af014837d8b2426c9ed0d4)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help

@@ -291,3 +291,13 @@ def test_remote_work_ends_when_its_session_is_gone(target: Target, whole_group: 
     time.sleep(9)
     assert not (target.srv / "went-on").exists(), "the step went on after its session was gone"
     assert (target.srv / ".deploy.lock").exists(), "a killed run leaves its lock"
+
+
+def test_ssh_notices_a_dead_link_within_30_seconds(target: Target) -> None:
+    """Keepalives every 10 s, 2 unanswered: ssh gives up within 30 s, not at the timeout."""
+    text = (target.tmp / "deploy.sh").read_text()
+    for options in ("_RB_SSH_OPTIONS=(", "_RB_SCP_OPTIONS=("):
+        line = next(line for line in text.splitlines() if line.startswith(options))
+        interval = int(line.split("ServerAliveInterval=")[1].split()[0])
+        count = int(line.split("ServerAliveCountMax=")[1].split()[0].rstrip(")"))
+        assert interval * (count + 1) <= 30, line

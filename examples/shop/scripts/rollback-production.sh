@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GENERATED FILE: do not edit. Changes belong in the runbook, then regenerate.
-# Source:     runbook.yaml (sha256 e8de8d1a2a613f5e0e56f0952a9992951de05b0ea1d9576b6e3acdbfe1bc4115)
+# Source:     runbook.yaml (sha256 05240cfbfc2a87f7d8b29e5826cfde8d5ac3916b05146a7a6bd105a8894f23fa)
 # Procedure:  rollback-production
 # Regenerate: runbook build
 # Help:       rollback-production.sh --help
