@@ -310,17 +310,20 @@ _rb_endpoint() {
   status=$(curl -sS -o "$body" -w '"'"'%{http_code}'"'"' --max-time 10 http://127.0.0.1"$path" 2>/dev/null) || true
   status=${status:-000}
   if [ "$status" != "$want" ]; then
-    echo "endpoint $path: FAILED, status $status, expected $want"
+    echo "endpoint $path: FAILED, status $status, expected $want; body: $(_rb_body "$body")"
     rm -f "$body"
     return 1
   fi
   if [ -n "$contains" ] && ! grep -qF -- "$contains" "$body"; then
-    echo "endpoint $path: FAILED, status $status but the body lacks: $contains"
+    echo "endpoint $path: FAILED, status $status but the body lacks: $contains; body: $(_rb_body "$body")"
     rm -f "$body"
     return 1
   fi
   rm -f "$body"
   echo "endpoint $path: ok ($status${contains:+, contains $contains})"
+}
+_rb_body() {  # FILE: the answer'"'"'s first 300 bytes on one line, the cause a reader looks for
+  head -c 300 "$1" | tr -s '"'"'\n\r\t'"'"' '"'"'   '"'"'
 }
 check_endpoints() {
   _rb_endpoint /health 200 '"'"'"status": "ok"'"'"'

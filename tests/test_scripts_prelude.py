@@ -171,9 +171,13 @@ def server() -> Iterator[int]:
             True,
             "endpoint /health: ok (200, contains ok v1.2.3)",
         ),
-        ({"path": "/health", "contains": "ok $PREVIOUS_VERSION"}, False, "lacks: ok v1.2.2"),
+        (
+            {"path": "/health", "contains": "ok $PREVIOUS_VERSION"},
+            False,
+            "lacks: ok v1.2.2; body: ok v1.2.3",
+        ),
         ({"path": "/gone", "status": 404}, True, "endpoint /gone: ok (404)"),
-        ({"path": "/gone"}, False, "status 404, expected 200"),
+        ({"path": "/gone"}, False, "status 404, expected 200; body: no"),
     ],
 )
 def test_check_endpoints(server: int, endpoint: dict[str, object], ok: bool, line: str) -> None:
