@@ -45,7 +45,7 @@ def target(tmp_path: Path, request: pytest.FixtureRequest) -> Target:
             "symptoms": ["The health answer says the database is in error."],
             "diagnosis": [{"title": "Ask it", "command": "pg_isready"}],
             "actions": ["Call the database admin."],
-            "output_matches": ['"database": "error"'],
+            "output_matches": ['"database": "error"', "HTTP 503"],
         }
     }
     data["severities"] = [

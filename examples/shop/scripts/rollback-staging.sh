@@ -798,11 +798,12 @@ _rb_unmark() {  # FLAG: pass a remote step's output through; its start mark crea
     '$0 == mark { printf "" > flag; close(flag); next } { print; fflush() }'
 }
 _rb_emergency_hint() {  # OUTPUT_FILE: name the emergency procedure whose symptom the output shows
-  local i
+  local i label
   for ((i = 0; i < ${#_RB_EMERGENCIES[@]}; i += 2)); do
+    label=${_RB_EMERGENCIES[i + 1]}
     if grep -qiF -- "${_RB_EMERGENCIES[i]}" "$1" 2>/dev/null &&
-      [[ " ${_RB_HINTS[*]} " != *" $i "* ]]; then
-      _RB_HINTS+=("$i")
+      [[ $'\n'$_RB_HINTED$'\n' != *$'\n'$label$'\n'* ]]; then
+      _RB_HINTED+=$'\n'$label  # each emergency named once per run
       _rb_warn "the output shows \"${_RB_EMERGENCIES[i]}\": see the emergency procedure ${_RB_EMERGENCIES[i + 1]}"
     fi
   done
@@ -1119,7 +1120,7 @@ _RB_VERIFIED='' _RB_BACKUP_OK=0 _RB_ROLLED_BACK=0 _RB_ROLLBACK_FAILED=0 _RB_MAIN
 _RB_NOW_SERVING='not asked (the run stopped before it reached the target)'
 _RB_LOCK_STATE='not taken (the run stopped before it reached the target)'
 _RB_INVOKED=$0 _RB_ARGS=''
-_RB_CHANGED=() _RB_HINTS=() _RB_PENDING_JOURNAL=()
+_RB_CHANGED=() _RB_PENDING_JOURNAL=() _RB_HINTED=''
 [ ! -t 0 ] || _RB_TERMINAL=1  # asked once: a step block's standard input is its command
 _RB_RELEASES=() _RB_REVISIONS=() _RB_BACKUPS=() _RB_PENDING_LOG=()
 declare -A _RB_LOCK_OWNER=()
