@@ -62,12 +62,21 @@ def plain_mkdocs(directory: Path) -> None:
     run([*RUNBOOK, "build", "runbook.yaml", "--docs-only", "export"], directory)
 
 
-def same_html(one: Path, other: Path) -> tuple[int, int]:
-    """How many HTML pages the two sites have in common, and how many of them differ."""
+REDIRECT_MARK = "<title>Moved to "
+
+
+def same_html(one: Path, other: Path) -> tuple[int, int, int, int]:
+    """HTML pages of ``one`` also in ``other``, how many of those differ, the redirect stubs
+    only ``one`` has (`runbook build` keeps the old address of a dotted page name, which a
+    plain mkdocs build does not write), and the other pages only one of the sites has."""
     names = sorted(p.relative_to(one) for p in one.rglob("*.html"))
     common = [n for n in names if (other / n).is_file()]
     _, mismatch, errors = filecmp.cmpfiles(one, other, common, shallow=False)
-    return len(common), len(mismatch) + len(errors) + len(names) - len(common)
+    only = [n for n in names if not (other / n).is_file()]
+    stubs = [n for n in only if REDIRECT_MARK in (one / n).read_text(errors="replace")[:400]]
+    missing = len(only) - len(stubs)
+    missing += sum(1 for p in other.rglob("*.html") if not (one / p.relative_to(other)).is_file())
+    return len(common), len(mismatch) + len(errors), len(stubs), missing
 
 
 def main() -> None:
@@ -99,7 +108,7 @@ def main() -> None:
             rows["runbook build (site included)"].append(run(build, root))
             mkdocs = [*MKDOCS, "build", "-q", "-f", "export/mkdocs.yml", "-d", "../site-plain"]
             rows["mkdocs build of the same pages"].append(run(mkdocs, root))
-        common, differ = same_html(root / "site-runbook", root / "site-plain")
+        common, differ, stubs, missing = same_html(root / "site-runbook", root / "site-plain")
     load_after = os.getloadavg()[0]
     print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
     print(f"{'command':40} {'wall s':>8} {'CPU s':>8}   (median of {args.repeat})")
@@ -120,7 +129,10 @@ def main() -> None:
         f"runbook build / plain mkdocs build: {build_cpu / mkdocs_cpu:.2f} (medians), "
         f"{ratio:.2f} (median of paired runs), CPU"
     )
-    print(f"HTML pages compared: {common}, differing or missing: {differ}")
+    print(
+        f"HTML pages in both sites: {common}, differing: {differ}; redirect stubs only "
+        f"runbook build writes: {stubs}; other pages in one site only: {missing}"
+    )
 
 
 if __name__ == "__main__":
