@@ -101,8 +101,10 @@ def _outcome(closing: LogLine | None, steps: list[LogLine]) -> Outcome:
     if said == "failed":
         return "rolled-back" if rolled_back else "failed"
     rollback = [line for line in steps if line.get("phase") == "rollback"]
-    if said == "escalated" and rollback and all(
-        line.get("outcome") == "rolled-back" for line in rollback
+    if (
+        said == "escalated"
+        and rollback
+        and all(line.get("outcome") == "rolled-back" for line in rollback)
     ):
         # the release was restored; the run exits 3 because a step's `changes` (migrations)
         # stay, which its report names: as a deploy, it was rolled back
