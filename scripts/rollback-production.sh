@@ -542,6 +542,11 @@ _rb_watch() {  # PID: end PID when the script that started it is gone
     sleep 1
   done
 }
+_rb_on_target() {  # TIMEOUT TEXT...: the variables and helpers, then each TEXT, run on the target
+  local timeout=$1
+  shift
+  { _rb_remote_prelude; printf '%s\n' "$@"; } | _rb_ssh "$timeout"
+}
 _rb_log_flush_text() {  # shell text appending pending log lines on the target
   local line
   [ "$((${#_RB_PENDING_LOG[@]} + ${#_RB_PENDING_JOURNAL[@]}))" -gt 0 ] || return 0
@@ -608,11 +613,8 @@ _rb_take_lock() {  # after the connection found the lock held
     _rb_refuse "the deploy lock $DEPLOY_PATH/.deploy.lock is held (${owner% }); wait for that run, or use --break-lock if it is gone"
   fi
   _rb_warn "taking over the deploy lock ($owner) because $why"
-  out=$({
-    _rb_remote_prelude
-    printf '_RB_OWNER=%q\n_RB_EXPECTED=%q\n' "$(_rb_owner_text)" "${_RB_LOCK_OWNER[token]:-}"
-    printf '%s\n' "$_RB_TAKEOVER_SCRIPT"
-  } | _rb_ssh 60) || _rb_refuse "could not take over the deploy lock"
+  out=$(_rb_on_target 60 "$(printf '_RB_OWNER=%q\n_RB_EXPECTED=%q' "$(_rb_owner_text)" "${_RB_LOCK_OWNER[token]:-}")" \
+    "$_RB_TAKEOVER_SCRIPT") || _rb_refuse "could not take over the deploy lock"
   [ "$out" = "lock=acquired" ] || _rb_refuse "another run took the deploy lock first"
 }
 
@@ -622,11 +624,8 @@ _rb_connect() {  # once: take the lock, read the serving version, releases and b
   [ "$_RB_CONNECTED" = 0 ] || return 0
   _RB_CONNECTED=1
   _rb_say "Connecting to $_RB_TARGET ..."
-  out=$({
-    _rb_remote_prelude
-    printf '_RB_OWNER=%q\n' "$(_rb_owner_text)"
-    printf '%s\n' "$_RB_CONNECT_SCRIPT"
-  } | _rb_ssh 60) || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
+  out=$(_rb_on_target 60 "$(printf '_RB_OWNER=%q' "$(_rb_owner_text)")" "$_RB_CONNECT_SCRIPT") ||
+    _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
   _RB_LOCK_AGE=0 _RB_NOW_SERVING="unknown (the target did not say at exit)"
   while IFS= read -r line; do
     case $line in
@@ -657,10 +656,8 @@ _rb_connect() {  # once: take the lock, read the serving version, releases and b
 }
 _rb_recover() {  # end the runs the journal shows unfinished, and clear what they left
   local out line removed i
-  out=$({
-    _rb_remote_prelude
-    printf '%s\n' "$_RB_RECOVER_SCRIPT"
-  } | _rb_ssh 60) || { _rb_warn "could not read the journal on the target"; return 0; }
+  out=$(_rb_on_target 60 "$_RB_RECOVER_SCRIPT") ||
+    { _rb_warn "could not read the journal on the target"; return 0; }
   while IFS= read -r line; do
     case $line in
       note=*) _rb_warn "${line#note=}" ;;
@@ -675,10 +672,7 @@ _rb_recover() {  # end the runs the journal shows unfinished, and clear what the
 }
 _rb_status() {  # --status: what the target says of itself; changes nothing
   _rb_title "Status of $ENVIRONMENT ($_RB_TARGET):"
-  {
-    _rb_remote_prelude
-    printf '%s\n' "$_RB_STATUS_SCRIPT"
-  } | _rb_ssh 60 || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
+  _rb_on_target 60 "$_RB_STATUS_SCRIPT" || _rb_refuse "cannot reach the target $_RB_TARGET over ssh"
 }
 _rb_has_release() {
   local release
@@ -705,12 +699,9 @@ _rb_finish_remote() {  # at exit: flush the log and journal, undo an unserved re
   local cleanup=$1 status out line until=$((SECONDS + _RB_RECONNECT_SECONDS))
   while :; do
     status=0
-    out=$({
-      _rb_remote_prelude
-      _rb_log_flush_text
-      printf '_RB_TOKEN=%q\n_RB_CLEANUP=%q\n_RB_RELEASE_EXISTED=%q\n' "$_RB_TOKEN" "$cleanup" "$_RB_RELEASE_EXISTED"
-      printf '%s\n' "$_RB_FINISH_SCRIPT"
-    } | _rb_ssh 120) || status=$?
+    out=$(_rb_on_target 120 "$(_rb_log_flush_text)" \
+      "$(printf '_RB_TOKEN=%q\n_RB_CLEANUP=%q\n_RB_RELEASE_EXISTED=%q' "$_RB_TOKEN" "$cleanup" "$_RB_RELEASE_EXISTED")" \
+      "$_RB_FINISH_SCRIPT") || status=$?
     [ "$status" = 255 ] && [ -z "$out" ] && [ "$SECONDS" -lt "$until" ] || break
     _rb_warn "cannot reach the target to finish; trying again in 5 s"
     sleep 5
@@ -1046,12 +1037,9 @@ _rb_auto_rollback() {
 }
 _rb_quarantine() {  # FILE: a backup that failed is moved aside, never offered for a restore
   local out
-  out=$({
-    _rb_remote_prelude
-    _rb_log_flush_text
-    printf 'f=%q\n' "$1"
-    printf '%s\n' 'if [ -f "$f" ]; then mkdir -p "$BACKUP_DIR/failed" && mv -f -- "$f" "$BACKUP_DIR/failed/" && echo moved; fi'
-  } | _rb_ssh 60 2>/dev/null) || out=''
+  out=$(_rb_on_target 60 "$(_rb_log_flush_text)" "$(printf 'f=%q' "$1")" \
+    'if [ -f "$f" ]; then mkdir -p "$BACKUP_DIR/failed" && mv -f -- "$f" "$BACKUP_DIR/failed/" && echo moved; fi' \
+    2>/dev/null) || out=''
   _RB_PENDING_LOG=() _RB_PENDING_JOURNAL=()
   if [ "$out" = moved ]; then
     _rb_warn "the failed backup ${1##*/} was moved to $BACKUP_DIR/failed/ (never offered for a restore)"

@@ -206,6 +206,7 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
     rollback = [
         _view(loaded, procedure_id, i, s) for i, s in enumerate(procedure.rollback_steps, 1)
     ]
+    rollback_script, rollback_chooses = _rollback_of(loaded, procedure_id)
     return render(
         "script.sh.j2",
         script=script,
@@ -234,8 +235,8 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         guard_script=_static("remote_guard.sh"),
         status_script=_static("remote_status.sh"),
         emergencies=_emergencies(loaded),
-        rollback_script=_rollback_of(loaded, procedure_id)[0],
-        rollback_chooses=int(_rollback_of(loaded, procedure_id)[1]),
+        rollback_script=rollback_script,
+        rollback_chooses=int(rollback_chooses),
         reconnect_seconds=contract.RECONNECT_SECONDS,
         help=_help(loaded, procedure_id, script),
         step_settings=contract.STEP_SETTINGS,

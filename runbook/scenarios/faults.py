@@ -3,8 +3,8 @@
 A fault is set off by the script's own output: when the title of a step appears ("at the step
 migrate") or its `ok:` line ("after the step switch-release"). The probe does not count the
 failed requests inside the fault's window (from the fault to its end, plus a grace of
-``GRACE_S`` for the service to notice its dependency is back); every other failed request is a
-failure. Faults act on the target through the harness's back door (docker), and on the run
+``probe.FAULT_GRACE_S`` for the service to notice its dependency is back); every other failed
+request is a failure. Faults act on the target through the harness's back door (docker), and on the run
 through its process group, never on any address but 127.0.0.1.
 """
 
@@ -20,16 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 from pytest_bdd import parsers, then, when
 
 from runbook.scenarios.given import PROCEDURE
 from runbook.scenarios.probe import Probe
 from runbook.scenarios.scripts import TIMEOUT_S, ScriptRun, Started
 from runbook.scenarios.world import World
+from runbook.target.container import healthy
 
-#: Seconds after a fault ends during which failed requests still belong to it.
-GRACE_S = 5.0
 #: How long sshd stays down and the target stays paused.
 SSHD_DOWN_S = 15
 PAUSED_S = 10
@@ -42,23 +40,6 @@ FAULT = (
     r"|the dependency (?P<dependency>[a-z][a-z0-9_-]*) stops)"
 )
 WHERE = r"(?P<where>at|after) the step (?P<step>[a-z0-9-]+)"
-
-
-class FaultWindow:
-    """When a fault was on: failed requests inside it (plus the grace) are the fault's own."""
-
-    def __init__(self) -> None:
-        self.spans: list[list[float]] = []
-
-    def open(self) -> None:
-        self.spans.append([time.monotonic(), float("inf")])
-
-    def close(self) -> None:
-        if self.spans and self.spans[-1][1] == float("inf"):
-            self.spans[-1][1] = time.monotonic()
-
-    def covers(self, moment: float) -> bool:
-        return any(start <= moment <= end + GRACE_S for start, end in self.spans)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -142,10 +123,7 @@ def _restart(world: World) -> None:
     """Restart the container (its host ports stay), then wait until it serves again."""
     world.control.container.restart(timeout=2)
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(world.target.health_url, timeout=3).status_code == 200:
-                return
+    while time.monotonic() < deadline and not healthy(world.target.health_url):
         time.sleep(0.5)
 
 
@@ -153,8 +131,9 @@ def run_with_fault(
     world: World, command: str, trigger: str, act: Callable[[Started], None], delay: float
 ) -> ScriptRun:
     """Run ``command`` under the probe; when ``trigger`` appears in its output, ``act``."""
-    probe = Probe(world.target.health_url, known_versions=world.known_versions)
-    probe.window = world.fault_window
+    probe = Probe(
+        world.target.health_url, known_versions=world.known_versions, window=world.fault_window
+    )
     probe.start()
     started = world.runner.start(command)
     assert started.process.stdout is not None
@@ -222,16 +201,21 @@ def full_disk(world: World, procedure: str) -> None:
 @when(parsers.re(f"the release engineer runs {PROCEDURE} again"))
 def runs_again(world: World, procedure: str) -> None:
     """After the fault: what stopped is started again, the disk freed, then the same run."""
-    for name in world.stopped_dependencies:
-        assert world.control.spec is not None
-        world.control.as_root(world.control.spec.dependencies[name].start)
-    world.stopped_dependencies.clear()
+    _start_dependencies(world)
     _free_disk(world)
     world.fault_window.close()
-    probe = Probe(world.target.health_url, known_versions=world.known_versions)
-    probe.window = world.fault_window
+    probe = Probe(
+        world.target.health_url, known_versions=world.known_versions, window=world.fault_window
+    )
     probe.start()
     world.keep(world.runner.start(world.command(procedure)).finish(probe))
+
+
+def _start_dependencies(world: World) -> None:
+    """Start again what the scenario stopped, with the runbook's own `start` hooks."""
+    while world.stopped_dependencies:
+        name = world.stopped_dependencies.pop()
+        world.control.as_root(world.control.spec.dependencies[name].start)
 
 
 def _free_disk(world: World) -> None:
@@ -287,10 +271,7 @@ def report_ends(world: World) -> None:
 @then("the next command the report names brings the service to a verified release")
 def next_command(world: World) -> None:
     """The command after `next:`, run as written (its explanation in parentheses dropped)."""
-    for name in world.stopped_dependencies:
-        assert world.control.spec is not None
-        world.control.as_root(world.control.spec.dependencies[name].start)
-    world.stopped_dependencies.clear()
+    _start_dependencies(world)
     world.fault_window.close()
     line = world.last.output.rstrip().splitlines()[-1]
     command = re.sub(r"^\s*next:\s+", "", line).split("  (", 1)[0].strip()
@@ -358,16 +339,15 @@ def stop_faults(world: World) -> None:
     """After a scenario: nothing stays stopped, paused or full for the next one."""
     world.fault_window.close()
     with contextlib.suppress(Exception):
+        world.control.container.reload()
         if world.control.container.attrs.get("State", {}).get("Paused"):
             world.control.container.unpause()
-    for name in world.stopped_dependencies:
-        with contextlib.suppress(Exception):
-            assert world.control.spec is not None
-            world.control.as_root(world.control.spec.dependencies[name].start)
-    world.stopped_dependencies.clear()
+    with contextlib.suppress(Exception):
+        _start_dependencies(world)
     with contextlib.suppress(Exception):
         _free_disk(world)
     with contextlib.suppress(Exception):
         world.control.as_root(
-            "pgrep -x sshd >/dev/null || { install -d -m 0755 /run/sshd; /usr/sbin/sshd; }"
+            'kill -0 "$(cat /run/sshd.pid 2>/dev/null)" 2>/dev/null || '
+            "{ install -d -m 0755 /run/sshd; /usr/sbin/sshd; }"
         )

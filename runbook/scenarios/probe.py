@@ -12,12 +12,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
 from runbook.scenarios.control import names_version
 
+#: Seconds after a fault ends during which failed requests still belong to it (the service
+#: notices its dependency is back, a restarted process manager starts the app).
+FAULT_GRACE_S = 5.0
 MAX_REQUESTS = 60_000
 MAX_SECONDS = 120.0
 #: At most one request per this many seconds (500 a second): a fast service's probe would
@@ -49,6 +51,23 @@ class ProbeReport:
         )
 
 
+class FaultWindow:
+    """When a fault was on: failed requests inside it (plus the grace) are the fault's own."""
+
+    def __init__(self) -> None:
+        self.spans: list[list[float]] = []
+
+    def open(self) -> None:
+        self.spans.append([time.monotonic(), float("inf")])
+
+    def close(self) -> None:
+        if self.spans and self.spans[-1][1] == float("inf"):
+            self.spans[-1][1] = time.monotonic()
+
+    def covers(self, moment: float) -> bool:
+        return any(start <= moment <= end + FAULT_GRACE_S for start, end in self.spans)
+
+
 class Probe(threading.Thread):
     """Requests ``url`` in a loop until stopped, ``MAX_REQUESTS`` or ``MAX_SECONDS``."""
 
@@ -60,6 +79,7 @@ class Probe(threading.Thread):
         max_seconds: float | None = None,
         keepalive: bool = True,
         max_requests: int | None = None,
+        window: FaultWindow | None = None,
     ) -> None:
         super().__init__(daemon=True)
         self.url = url
@@ -69,7 +89,7 @@ class Probe(threading.Thread):
         self.unhealthy = unhealthy_versions
         self.known = known_versions | unhealthy_versions
         self.report = ProbeReport()
-        self.window: Any = None  # a faults.FaultWindow: failures inside it are the fault's own
+        self.window = window  # failures inside a fault's window are the fault's own
         self._stop_event = threading.Event()
 
     def run(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from runbook.loader import LoadedRunbook
 from runbook.scenarios.checkout import Checkout
 from runbook.scenarios.control import TargetControl
+from runbook.scenarios.probe import FaultWindow
 from runbook.scenarios.releases import Artifacts
 from runbook.scenarios.scripts import Runner, ScriptRun, Started
 from runbook.target.container import Target
@@ -37,16 +38,11 @@ class World:
     snapshot: dict[str, str] = field(default_factory=dict)
     backups_before: list[str] = field(default_factory=list)
     unhealthy: set[str] = field(default_factory=set)
-    fault_window: Any = None  # a faults.FaultWindow, made with the world
+    fault_window: FaultWindow = field(default_factory=FaultWindow)
     fault_threads: list[Any] = field(default_factory=list)
     fault_notes: list[str] = field(default_factory=list)
     stopped_dependencies: list[str] = field(default_factory=list)
     full_disk: str = ""
-
-    def __post_init__(self) -> None:
-        from runbook.scenarios.faults import FaultWindow
-
-        self.fault_window = FaultWindow()
 
     @property
     def releases(self) -> Any:
