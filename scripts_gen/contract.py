@@ -89,7 +89,8 @@ JOURNAL = (
 RUN_FROM = "Run it from the service's git repository."
 #: What a rollback without VERSION rolls back to (its --help and the incident card say so).
 ROLLBACK_DEFAULT = (
-    "VERSION defaults to the previous release (the last one in revisions.log that is not serving)."
+    "VERSION defaults to the last release the journal records as verified, when it is present "
+    "and not serving; else to the last one in revisions.log that is present and not serving."
 )
 
 READING = (

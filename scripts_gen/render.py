@@ -156,10 +156,15 @@ def _help(loaded: LoadedRunbook, procedure_id: str, script: str) -> list[str]:
     lines = [f"Usage: {script} [options] {version}", "", procedure.title]
     lines += [procedure.description, about, contract.RUN_FROM]
     reached = "before the first step" if rollback else "at the first step that needs it"
+    previous = (
+        "the release the `current` link points at"
+        if rollback
+        else "the last release the journal records as verified (else the release the "
+        "`current` link points at)"
+    )
     lines += [
         f"The target is first reached {reached}: then the deploy lock is taken and "
-        "PREVIOUS_VERSION is the last release the journal records as verified (else the "
-        "release the `current` link points at)."
+        f"PREVIOUS_VERSION is {previous}."
     ]
     if rollback:
         lines += [

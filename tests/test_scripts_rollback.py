@@ -66,6 +66,22 @@ def test_rollback_to_the_previous_release_without_a_restore(back: Target) -> Non
     assert len(safety) == 1 and safety[0].read_text() == "safety of v2\n"
 
 
+def test_rollback_defaults_to_the_last_verified_release(back: Target) -> None:
+    """v3 was switched to by a run that never verified it; v2 was not verified either."""
+    (back.srv / "releases" / "v3").mkdir()
+    with (back.srv / "revisions.log").open("a") as log:
+        log.write("20260101-000000 v3 staging\n")
+    (back.srv / "current").unlink()
+    (back.srv / "current").symlink_to(back.srv / "releases" / "v3")
+    (back.srv / "deploy.journal").write_text(
+        "2026-01-01T00:00:00Z r1 verified v1\n2026-01-01T00:00:00Z r2 start deploy v3 v1 1\n"
+    )
+    result = back.run("back.sh", "--yes", "--no-db-restore")
+    assert result.returncode == 0, result.stderr
+    assert "Rolling back to the previous release: v1" in result.stdout
+    assert back.serving() == "v1"
+
+
 def test_rollback_restores_the_chosen_backup_not_the_safety_one(back: Target) -> None:
     result = back.run("back.sh", "--yes", "--backup", "chosen.dump", "v1")
     assert result.returncode == 0, result.stderr

@@ -418,9 +418,9 @@ usage() {
     '' \
     'Production rollback' \
     'The critical path when a release misbehaves in production: back to the previous version (or a named one), with an optional restore of the SQLite database from a chosen backup.' \
-    'VERSION defaults to the previous release (the last one in revisions.log that is not serving).' \
+    'VERSION defaults to the last release the journal records as verified, when it is present and not serving; else to the last one in revisions.log that is present and not serving.' \
     'Run it from the service'"'"'s git repository.' \
-    'The target is first reached before the first step: then the deploy lock is taken and PREVIOUS_VERSION is the last release the journal records as verified (else the release the `current` link points at).' \
+    'The target is first reached before the first step: then the deploy lock is taken and PREVIOUS_VERSION is the release the `current` link points at.' \
     'The database backup to restore is chosen before the first step: from the list of the last 5 backups, with --backup NAME, or none with --no-db-restore. A step that writes a backup (its expected file is $BACKUP_FILE) writes the safety backup $BACKUP_DIR/$ENVIRONMENT-$TIMESTAMP-safety.dump instead, so BACKUP_FILE stays the chosen backup.' \
     '' \
     Options: \
