@@ -161,6 +161,7 @@ def run_check(
     from runbook.lint.outputs import drift, shellcheck, stale
     from runbook.lint.report import CheckReport
     from runbook.loader import load
+    from scripts_gen.contract import RUNTIME_START
 
     loaded = load(file)
     root = loaded.path.parent
@@ -177,7 +178,7 @@ def run_check(
     report.issues += _lint_issues(loaded)
     report.issues += drift(outputs, root, loaded.display)
     report.issues += stale(outputs, root, loaded.display)
-    report.issues += shellcheck(scripts, root, caches["shellcheck"])
+    report.issues += shellcheck(scripts, root, caches["shellcheck"], RUNTIME_START)
     command_issues, report.commands = check_commands(loaded, caches["commands"])
     report.issues += command_issues
     _monitoring(loaded, outputs, report, caches["monitoring"])

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The comment line that opens the runtime every script carries after its own part (the
+#: procedure, its values and its help). From it to the end a script is the same text as every
+#: other script of its kind, which lets `runbook check` shellcheck that text once.
+RUNTIME_START = "# " + "-" * 64 + " helpers shared with the scenarios"
+
 EXIT_CODES: dict[int, str] = {
     0: "Done: every step passed.",
     1: "Failed, and the target is as before: nothing had changed on it, or the automatic "

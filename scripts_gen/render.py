@@ -243,6 +243,7 @@ def render_script(loaded: LoadedRunbook, procedure_id: str) -> str:
         rollback_script=rollback_script,
         rollback_chooses=int(rollback_chooses),
         reconnect_seconds=contract.RECONNECT_SECONDS,
+        runtime_start=contract.RUNTIME_START,
         help=_help(loaded, procedure_id, script),
         step_settings=contract.STEP_SETTINGS,
         has_confirmations=any(v.confirm for v in views + rollback),

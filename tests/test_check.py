@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from runbook.build import BuildResult, render_outputs, write_outputs
@@ -21,6 +22,8 @@ from runbook.cli import main
 from runbook.lint import outputs
 from runbook.lint.outputs import shellcheck
 from runbook.loader import load
+from scripts_gen import render_scripts
+from scripts_gen.contract import RUNTIME_START
 
 pytestmark = pytest.mark.slow  # `./dev quick` leaves these out; CI runs them
 
@@ -265,6 +268,64 @@ def test_shellcheck_findings_name_script_line_and_code(tmp_path: Path) -> None:
     assert (issue.kind, issue.rule, issue.line) == ("shellcheck", "SC2086", 3)
     assert issue.file.endswith("scripts/bad.sh")
     assert shellcheck({"scripts/good.sh": script.replace("$1", '"$1"')}, tmp_path) == []
+
+
+SHARED = "# ---- the runtime"
+
+
+def _with_runtime(own: str, runtime: str) -> str:
+    return f"#!/usr/bin/env bash\nset -Eeuo pipefail\n{own}\n{SHARED}\n{runtime}\n"
+
+
+def test_shellcheck_reads_a_shared_runtime_once_and_each_scripts_own_part(
+    tmp_path: Path,
+) -> None:
+    """The runtime after ``shared_from`` is checked with the first script that carries it; a
+    comment in it is reported there once, and every script's own part is still checked, at
+    its own line numbers."""
+    runtime = "helper() { rm -rf $1/releases; }\nhelper x"
+    scripts = {
+        "scripts/a.sh": _with_runtime("echo a", runtime),
+        "scripts/b.sh": _with_runtime("echo b\nrm -rf $2/old", runtime),
+        "scripts/c.sh": _with_runtime("echo c", runtime.replace("$1", '"$1"')),
+    }
+    issues = shellcheck(scripts, tmp_path, shared_from=SHARED)
+    found = sorted((Path(i.file).name, i.rule, i.line) for i in issues)
+    assert found == [("a.sh", "SC2086", 5), ("b.sh", "SC2086", 4)]
+
+
+def test_shellcheck_of_scripts_without_the_shared_line_reads_them_whole(
+    tmp_path: Path,
+) -> None:
+    script = "#!/usr/bin/env bash\nrm -rf $1/releases\n"
+    scripts = {"scripts/a.sh": script, "scripts/b.sh": script}
+    issues = shellcheck(scripts, tmp_path, shared_from=SHARED)
+    assert sorted(Path(i.file).name for i in issues) == ["a.sh", "b.sh"]
+
+
+@pytest.mark.parametrize("source", ["runbook.yaml", "examples/shop/runbook.yaml"])
+def test_every_script_carries_the_runtime_once_after_its_own_part(
+    source: str, tmp_path: Path
+) -> None:
+    """What lets check read the runtime once: from the line RUNTIME_START on, a second
+    procedure of the same environment and kind gets the same text as the first, and nothing
+    of either procedure comes after that line."""
+    data = yaml.safe_load((REPO / source).read_text(encoding="utf-8"))
+    first = next(p for p in data["procedures"].values() if p.get("kind", "deploy") == "deploy")
+    data["procedures"]["second-deploy"] = {
+        **first,
+        "title": "A second deploy",
+        "script": "second-deploy.sh",
+    }
+    (tmp_path / "runbook.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    scripts = render_scripts(load(tmp_path / "runbook.yaml"))
+    tails = {}
+    for rel, text in scripts.items():
+        assert text.count("\n" + RUNTIME_START + "\n") == 1, rel
+        tails[rel] = text.split(RUNTIME_START, 1)[1]
+        assert rel.removesuffix(".sh") not in tails[rel], rel
+    assert tails["second-deploy.sh"] == tails[first["script"]]
+    assert scripts["second-deploy.sh"] != scripts[first["script"]]
 
 
 @pytest.mark.parametrize(

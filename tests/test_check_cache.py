@@ -43,9 +43,11 @@ class Runs:
         syntax = commands.syntax_errors
         render = runbook.build.render_outputs
 
-        def counted_comments(binary: str, rel: str, text: str) -> object:
+        def counted_comments(
+            binary: str, rel: str, text: str, extra: tuple[str, ...] = ()
+        ) -> object:
             self.scripts.append(rel)
-            return comments(binary, rel, text)
+            return comments(binary, rel, text, extra)
 
         def counted_batch(binary: str, scripts: list[str]) -> object:
             self.commands += scripts

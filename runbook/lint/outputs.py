@@ -176,10 +176,12 @@ def workers(jobs: int) -> int:
     return max(1, min(jobs, os.cpu_count() or 1))
 
 
-def _comments(binary: str, rel: str, text: str) -> list[dict[str, object]]:
+def _comments(
+    binary: str, rel: str, text: str, extra: tuple[str, ...] = ()
+) -> list[dict[str, object]]:
     try:
         proc = subprocess.run(
-            [binary, *_SCRIPT_ARGS],
+            [binary, *extra, *_SCRIPT_ARGS],
             input=text,
             capture_output=True,
             text=True,
@@ -194,21 +196,61 @@ def _comments(binary: str, rel: str, text: str) -> list[dict[str, object]]:
     return [{k: c[k] for k in ("code", "message", "level", "line", "column")} for c in comments]
 
 
+def _parts(text: str, shared_from: str | None) -> tuple[str, str] | None:
+    """A script cut before the line ``shared_from``: its own part and the shared rest."""
+    if not shared_from:
+        return None
+    at = text.find("\n" + shared_from + "\n")
+    return None if at < 0 else (text[: at + 1], text[at + 1 :])
+
+
+def _plan(
+    scripts: dict[str, str], shared_from: str | None
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """What shellcheck reads for each script, and with which extra arguments.
+
+    The text from the line ``shared_from`` on is the runtime every script of a kind carries,
+    word for word. The first script (by name) with each such text is checked whole, so the
+    runtime is read once with a procedure in front of it; every other script is checked up to
+    that line: its procedure, its values and its help. Only SC2034 (assigned but unused) is
+    left out of those, since the readers of the values are in the part checked once. At 1,000
+    procedures this is most of the difference between minutes and seconds.
+    """
+    plan: dict[str, tuple[str, tuple[str, ...]]] = {}
+    seen: set[str] = set()
+    for rel in sorted(scripts):
+        text = scripts[rel]
+        parts = _parts(text, shared_from)
+        if parts is None or parts[1] not in seen:
+            if parts is not None:
+                seen.add(parts[1])
+            plan[rel] = (text, ())
+        else:
+            plan[rel] = (parts[0], ("--exclude=SC2034",))
+    return plan
+
+
 def shellcheck(
-    scripts: dict[str, str], root: Path, cache: ResultCache | None = None
+    scripts: dict[str, str],
+    root: Path,
+    cache: ResultCache | None = None,
+    shared_from: str | None = None,
 ) -> list[Issue]:
     """Shellcheck's comments on each rendered script, as issues on the script's path.
 
-    Scripts not in ``cache`` are checked in parallel, one process per core.
+    With ``shared_from``, the runtime the scripts share is read once per distinct text (see
+    ``_plan``); a script's own part keeps its line numbers, so every comment points at the
+    script's real line. Scripts not in ``cache`` are checked in parallel, one process per core.
     """
     binary = shellcheck_binary()
     cache = cache if cache is not None else ResultCache(None, "shellcheck")
     ident = checker_id(binary)
     names = sorted(scripts)
-    keys = {rel: content_key(ident, *_SCRIPT_ARGS, scripts[rel]) for rel in names}
+    plan = _plan(scripts, shared_from)
+    keys = {rel: content_key(ident, *_SCRIPT_ARGS, *plan[rel][1], plan[rel][0]) for rel in names}
     missing = [rel for rel in names if cache.get(keys[rel]) is None]
     with ThreadPoolExecutor(max_workers=workers(len(missing))) as pool:
-        found = pool.map(lambda rel: _comments(binary, rel, scripts[rel]), missing)
+        found = pool.map(lambda rel: _comments(binary, rel, *plan[rel]), missing)
         for rel, comments in zip(missing, found, strict=True):
             cache.put(keys[rel], comments)
     return [
