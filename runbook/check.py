@@ -168,7 +168,7 @@ def run_check(
     folder = root / CACHE_DIR if use_cache else None
     caches = {
         name: ResultCache(folder, name)
-        for name in ("outputs", "shellcheck", "commands", "monitoring")
+        for name in ("outputs", "shellcheck", "commands", "monitoring", "ansible")
     }
     outputs = expected_outputs(loaded, caches["outputs"])
     scripts = {rel: text for rel, text in outputs.items() if rel.endswith(".sh")}
@@ -184,7 +184,7 @@ def run_check(
     _monitoring(loaded, outputs, report, caches["monitoring"])
     if history:
         report.issues += _history_issues(loaded)
-    report.issues += ansible_issues(outputs, root)
+    report.issues += ansible_issues(outputs, root, cache=caches["ansible"])
     report.playbooks = sum(1 for rel in outputs if is_playbook(rel))
     for cache in caches.values():
         cache.save()

@@ -100,6 +100,7 @@ def test_an_unchanged_runbook_runs_no_checker_and_renders_nothing(
     assert len(runs.scripts) == 4 and runs.commands and runs.syntax and runs.renders == 1
     assert {"promtool", "amtool"} <= set(runs.tools)  # `./dev test` installs both
     assert sorted(p.name for p in (project / CACHE_DIR).iterdir()) == [
+        "ansible.json",  # the fleet playbooks' syntax check and ansible-lint
         "commands.json",
         "monitoring.json",
         "outputs.json",

@@ -1,12 +1,12 @@
 """`runbook check` on the playbooks: drift, stale files, Ansible's syntax check, the cache.
 
-The checks run on the rendered playbooks; their findings are cached under a hash of the files
-and the tools' versions, so a second check of the same text runs no tool at all.
+The checks run on the rendered playbooks; each playbook's findings are cached under a hash of
+its text, its inventory and the tools' versions, so only a playbook that changed is checked
+again.
 """
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import runbook.fleet.check as fleet_check
 from runbook.build import render_outputs
+from runbook.cache import ResultCache
 from runbook.cli import main
 from runbook.errors import RunbookError
 from runbook.fleet import render_playbooks
@@ -23,13 +24,6 @@ from runbook.loader import load
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = Path(__file__).parent / "data" / "fleet.yaml"
 HAS_ANSIBLE = (fleet_check.BIN_DIR / "ansible-playbook").exists()
-
-
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    return cache
 
 
 def _written(tmp_path: Path) -> dict[str, str]:
@@ -58,8 +52,12 @@ def test_a_changed_playbook_is_drift_and_a_left_over_one_is_stale(tmp_path: Path
 
 @pytest.mark.skipif(not HAS_ANSIBLE, reason="ansible-core is not installed")
 def test_ansible_rejects_a_broken_playbook(tmp_path: Path) -> None:
+    """The playbooks of an inventory are checked in one run; when it fails, the broken one is
+    told apart from the others."""
     outputs = render_playbooks(load(FLEET))
     rel = "playbooks/deploy-production.yml"
+    for other in ("a", "z"):  # before and after it, same inventory
+        outputs[f"playbooks/{other}-copy.yml"] = outputs[rel]
     outputs[rel] = outputs[rel].replace("serial: 1", "serial: [oops", 1)
     issues = fleet_check.ansible_issues(outputs, tmp_path, lint=False)
     assert [(i.kind, i.rule, Path(i.file).name) for i in issues] == [
@@ -68,21 +66,29 @@ def test_ansible_rejects_a_broken_playbook(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not HAS_ANSIBLE, reason="ansible-core is not installed")
-def test_an_unchanged_playbook_is_not_checked_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_cache: Path
+def test_only_a_changed_playbook_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = render_playbooks(load(FLEET))
-    assert fleet_check.ansible_issues(outputs, tmp_path, lint=False) == []
-    assert list(own_cache.rglob("*.json"))
+    outputs["playbooks/deploy-again.yml"] = outputs["playbooks/deploy-production.yml"]
+    names = sorted(rel for rel in outputs if fleet_check.is_playbook(rel))
+    cache = ResultCache(tmp_path / "cache", "ansible")
+    assert fleet_check.ansible_issues(outputs, tmp_path, lint=False, cache=cache) == []
+    cache.save()
+    checked: list[list[str]] = []
+    syntax = fleet_check._syntax
 
-    def no_tool(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a tool ran although the result was cached")
+    def counted(binary: str, work: Path, playbooks: list[str], inventory: str) -> str:
+        checked.append(playbooks)
+        return syntax(binary, work, playbooks, inventory)
 
-    monkeypatch.setattr(subprocess, "run", no_tool)
-    assert fleet_check.ansible_issues(outputs, tmp_path, lint=False) == []
-    changed = {k: v + "\n" for k, v in outputs.items()}
-    with pytest.raises(AssertionError, match="a tool ran"):
-        fleet_check.ansible_issues(changed, tmp_path, lint=False)
+    monkeypatch.setattr(fleet_check, "_syntax", counted)
+    again = ResultCache(tmp_path / "cache", "ansible")
+    assert fleet_check.ansible_issues(outputs, tmp_path, lint=False, cache=again) == []
+    assert checked == []
+    changed = {**outputs, names[0]: outputs[names[0]] + "\n"}
+    assert fleet_check.ansible_issues(changed, tmp_path, lint=False, cache=again) == []
+    assert checked == [[Path(names[0]).name]]
 
 
 def test_without_ansible_a_fleet_cannot_be_checked(

@@ -9,14 +9,15 @@ switched off for generated files, each for a stated reason (``LINT_SKIPS``). Its
 are read from its JSON report; what it logs besides (it cannot match ``# noqa`` comments to
 tasks whose names are ``!unsafe``, and says so) is not a finding.
 
-Both tools take seconds to start; their findings depend only on the rendered files and the
-tools' versions, so they are kept in the user's cache directory under a hash of those, and
-an unchanged runbook is not checked twice.
+Both tools take a second or more to start, and ansible-lint about a second per playbook
+besides: the syntax check reads the playbooks of an inventory in one run per core, ansible-lint
+reads one share of them per core, and each playbook's findings are kept in the project's
+``.runbook/cache/`` under a hash of its text, its inventory and the tools' versions, so only a
+playbook that changed is checked again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,8 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from runbook.cache import ResultCache, content_key
 from runbook.errors import Problem, RunbookError
-from runbook.lint.outputs import Issue
+from runbook.lint.outputs import Issue, workers
 
 __all__ = ["LINT_SKIPS", "ansible_issues", "is_playbook"]
 
@@ -63,19 +65,22 @@ def _display(root: Path, rel: str) -> str:
     return shown if not shown.startswith("..") else str(root / rel)
 
 
-def _syntax(binary: str, work: Path, playbook: str, inventory: str) -> str:
+def _syntax(binary: str, work: Path, playbooks: list[str], inventory: str) -> str:
+    """Why ``ansible-playbook --syntax-check`` refused the playbooks, or "" when it did not."""
     try:
         done = subprocess.run(
-            [binary, "--syntax-check", "-i", inventory, playbook],
+            [binary, "--syntax-check", "-i", inventory, *playbooks],
             cwd=work,
             capture_output=True,
             text=True,
             check=False,
-            timeout=TIMEOUT_S,
+            timeout=TIMEOUT_S + len(playbooks),
             env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "False"},
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RunbookError(Problem(f"ansible-playbook failed on {playbook}: {exc}")) from None
+        raise RunbookError(
+            Problem(f"ansible-playbook failed on {', '.join(playbooks)}: {exc}")
+        ) from None
     if done.returncode == 0:
         return ""
     lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
@@ -98,7 +103,7 @@ def _lint(binary: str, work: Path, playbooks: list[str]) -> list[Issue]:
             capture_output=True,
             text=True,
             check=False,
-            timeout=TIMEOUT_S,
+            timeout=TIMEOUT_S + 5 * len(playbooks),
             env={**os.environ, "NO_COLOR": "1", "ANSIBLE_NOCOLOR": "1"},
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -129,22 +134,38 @@ def is_playbook(rel: str) -> bool:
     return rel.startswith("playbooks/") and rel.endswith(".yml") and "/inventory-" not in rel
 
 
-def ansible_issues(outputs: dict[str, str], root: Path, lint: bool = True) -> list[Issue]:
-    """Syntax-check each rendered playbook with its inventory; ansible-lint them when present."""
+def ansible_issues(
+    outputs: dict[str, str], root: Path, lint: bool = True, cache: ResultCache | None = None
+) -> list[Issue]:
+    """Syntax-check each rendered playbook with its inventory; ansible-lint them when present.
+
+    Each playbook's findings are kept in ``cache`` under a hash of its text, its inventory's
+    and the tools' versions: only the playbooks that changed are checked again.
+    """
     playbooks = {rel: text for rel, text in outputs.items() if is_playbook(rel)}
     if not playbooks:
         return []
     binary = _tool("ansible-playbook", required=True)
     assert binary is not None
     linter = _tool("ansible-lint", required=False) if lint else None
+    cache = cache if cache is not None else ResultCache(None, "ansible")
     files = {rel: text for rel, text in outputs.items() if rel.startswith("playbooks/")}
-    cache = _cache_file(files, linter is not None)
-    try:
-        issues = [Issue(**item) for item in json.loads(cache.read_text(encoding="utf-8"))]
-    except (OSError, ValueError, TypeError):
-        issues = _run_checks(binary, linter, files, playbooks)
-        _store(cache, issues)
-    return [replace(issue, file=_display(root, issue.file)) for issue in issues]
+    inventory = {rel: _inventory_for(text) for rel, text in playbooks.items()}
+    ident = f"{_versions()}|lint={linter is not None}|skips={LINT_SKIPS}"
+    keys = {
+        rel: content_key(ident, rel, text, files.get(f"playbooks/{inventory[rel]}", ""))
+        for rel, text in playbooks.items()
+    }
+    missing = sorted(rel for rel in playbooks if cache.get(keys[rel]) is None)
+    if missing:
+        found = _run_checks(binary, linter, files, missing, inventory)
+        for rel in missing:
+            cache.put(keys[rel], [asdict(issue) for issue in found.get(rel, [])])
+    return [
+        replace(Issue(**item), file=_display(root, item["file"]))
+        for rel in sorted(playbooks)
+        for item in cache.get(keys[rel]) or []
+    ]
 
 
 def _versions() -> str:
@@ -159,49 +180,64 @@ def _versions() -> str:
     return ",".join(found)
 
 
-def _cache_file(files: dict[str, str], linted: bool) -> Path:
-    digest = hashlib.sha256(f"{_versions()}|lint={linted}|skips={LINT_SKIPS}".encode())
-    for rel, text in sorted(files.items()):
-        digest.update(f"\0{rel}\0{text}".encode())
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "runbook" / "ansible-checks" / f"{digest.hexdigest()[:32]}.json"
+def _shares(names: list[str]) -> list[list[str]]:
+    """``names`` in one share per core: each tool takes a second or more to start."""
+    count = workers(len(names))
+    return [names[i::count] for i in range(count) if names[i::count]]
 
 
-def _store(cache: Path, issues: list[Issue]) -> None:
-    """Keep the findings (paths relative to the runbook, so any copy can reuse them)."""
-    items = [asdict(issue) for issue in issues]
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(items), encoding="utf-8")
-        tmp.replace(cache)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+def _syntax_group(binary: str, work: Path, inventory: str, names: list[str]) -> dict[str, str]:
+    """The syntax check of playbooks sharing an inventory, in one run of ansible-playbook;
+    only when that run fails is each one checked alone, to tell which failed and why."""
+    if not _syntax(binary, work, names, inventory):
+        return {}
+    found = {name: _syntax(binary, work, [name], inventory) for name in names}
+    return {name: message for name, message in found.items() if message}
 
 
 def _run_checks(
     binary: str,
     linter: str | None,
     files: dict[str, str],
-    playbooks: dict[str, str],
-) -> list[Issue]:
-    """The findings, each on its file's path relative to the runbook."""
-    issues: list[Issue] = []
+    names: list[str],
+    inventory: dict[str, str],
+) -> dict[str, list[Issue]]:
+    """The findings on the playbooks ``names``, by playbook (paths relative to the runbook).
+
+    Each share of the playbooks is linted in a folder of its own (ansible-lint keeps state
+    beside the files it reads), all shares at once."""
+    issues: dict[str, list[Issue]] = {}
     with tempfile.TemporaryDirectory(prefix="runbook-playbooks-") as tmp:
         work = Path(tmp)
         for rel, text in files.items():
             (work / Path(rel).name).write_text(text, encoding="utf-8")
-        inventory = {rel: _inventory_for(text) for rel, text in playbooks.items()}
-        names = sorted(playbooks)
-        with ThreadPoolExecutor(max_workers=max(1, min(len(names), os.cpu_count() or 1))) as pool:
-            results = pool.map(
-                lambda rel: _syntax(binary, work, Path(rel).name, inventory[rel]), names
+        groups = [
+            (inv, share)
+            for inv in sorted({inventory[rel] for rel in names})
+            for share in _shares([Path(rel).name for rel in names if inventory[rel] == inv])
+        ]
+        with ThreadPoolExecutor(max_workers=workers(len(groups))) as pool:
+            for result in pool.map(lambda group: _syntax_group(binary, work, *group), groups):
+                for name, message in result.items():
+                    rel = f"playbooks/{name}"
+                    issues[rel] = [Issue("ansible", "syntax-check", message, rel)]
+        passed = [Path(rel).name for rel in names if rel not in issues]
+        if linter is None or not passed:
+            return issues
+        shares = _shares(passed)
+        for index, share in enumerate(shares):
+            folder = work / f"lint-{index}"
+            folder.mkdir()
+            for name in {*share, *(inventory[f"playbooks/{n}"] for n in share)}:
+                if (work / name).is_file():
+                    shutil.copy(work / name, folder / name)
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            runs = pool.map(
+                lambda item: _lint(linter, work / f"lint-{item[0]}", item[1]), enumerate(shares)
             )
-            for rel, message in zip(names, results, strict=True):
-                if message:
-                    issues.append(Issue("ansible", "syntax-check", message, rel))
-        if linter is not None and not issues:
-            issues += _lint(linter, work, [Path(rel).name for rel in names])
+            for found in runs:
+                for issue in found:
+                    issues.setdefault(issue.file, []).append(issue)
     return issues
 
 
