@@ -45,7 +45,7 @@ def test_the_playbooks_have_their_reference_and_source_pages() -> None:
     assert paths[scripts + 1] == "reference/playbooks.md"
     assert "`confirmed` | `true` answers yes" in site["reference/playbooks.md"]
     source = site["playbooks/deploy-fleet.yml.md"]
-    assert source.startswith("# playbooks/deploy-fleet.yml")
+    assert source.startswith("---\nsearch:\n  exclude: true\n---\n\n# playbooks/deploy-fleet.yml")
     assert '```yaml linenums="1"\n# GENERATED FILE' in source
     assert "playbooks/deploy-fleet.yml.md" in site["reference/playbooks.md"]
     titles = [next(iter(entry)) for entry in nav(site)]  # listings stay out, like the scripts'

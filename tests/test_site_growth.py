@@ -16,6 +16,8 @@ import yaml
 from runbook.loader import LoadedRunbook, load
 from runbook.site.pages import NAV_PROCEDURES, nav, pages
 from runbook.site.workflow import workflow
+from scripts_gen import render_scripts
+from scripts_gen.contract import RUNTIME_START
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +54,27 @@ def test_script_listings_are_pages_but_not_in_the_navigation() -> None:
     assert not any(path.startswith("scripts/") for path in listed)
     assert "procedures/deploy-production.md" in listed  # few procedures: each has its entry
     assert "[source](../scripts/deploy-production.sh.md)" in site["reference/scripts.md"]
+
+
+def test_the_runtime_scripts_share_is_listed_once(tmp_path: Path) -> None:
+    """A copy of a procedure ends in the same runtime as the original: its listing shows its
+    own part, line for line, and points at the lines of the listing that holds the runtime."""
+    loaded = repeated(tmp_path, 2)
+    site = pages(loaded)
+    scripts = render_scripts(loaded)
+    first, copy = "deploy-production-c1.sh", "deploy-production.sh"  # by name: c1 comes first
+    own = scripts[copy].split(RUNTIME_START, 1)[0]
+    start = own.count("\n") + 1
+    listing, full = site[f"scripts/{copy}.md"], site[f"scripts/{first}.md"]
+    assert own.rstrip("\n") in listing and RUNTIME_START not in listing
+    assert RUNTIME_START in full and scripts[first].rstrip("\n") in full
+    there = scripts[first].split(RUNTIME_START, 1)[0].count("\n") + 1
+    assert (
+        f"Lines {start} to {scripts[copy].count(chr(10))} of this script are the runtime"
+        in " ".join(listing.split())
+    )
+    assert f"({first}.md#__codelineno-0-{there})" in listing
+    assert len(listing) < len(full) / 2
 
 
 def test_many_procedures_are_listed_per_environment(tmp_path: Path) -> None:

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runbook.site.render import Linker, cell, code, environment, fence, md_text, mermaid_label
+from runbook.loader import load
+from runbook.site.pages import pages
+from runbook.site.render import (
+    Linker,
+    _tidy,
+    cell,
+    code,
+    environment,
+    fence,
+    md_text,
+    mermaid_label,
+)
+from scripts_gen import render_scripts
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: What a page of the site renders YAML text with (mkdocs.yml's extensions).
 EXTENSIONS = [
@@ -182,3 +197,27 @@ def test_no_yaml_text_becomes_html_in_a_real_markdown_render(
     parser = _Tags()
     parser.feed(markdown.markdown(source, extensions=EXTENSIONS))
     assert parser.unsafe == [], source
+
+
+@pytest.mark.parametrize(
+    ("text", "tidy"),
+    [
+        ("a\n\n\n\nb\n", "a\n\nb\n"),
+        ("a\n\n\n```bash\nx\n\n\n\ny\n```\n\n\nb", "a\n\n```bash\nx\n\n\n\ny\n```\n\nb\n"),
+        ("````bash\nx\n```\n\n\ny\n````\n\n\nb", "````bash\nx\n```\n\n\ny\n````\n\nb\n"),
+        (
+            "- item\n    ```bash\n    x\n\n\n    ```\n\n\nb",
+            "- item\n    ```bash\n    x\n\n\n    ```\n\nb\n",
+        ),
+    ],
+)
+def test_blank_lines_collapse_outside_code_blocks_only(text: str, tidy: str) -> None:
+    """A script listing keeps every line, so its line numbers are the script's."""
+    assert _tidy(text) == tidy
+
+
+def test_a_script_listing_holds_the_script_line_for_line() -> None:
+    loaded = load(ROOT / "runbook.yaml")
+    site = pages(loaded)
+    for name, text in render_scripts(loaded).items():
+        assert text.rstrip("\n") in site[f"scripts/{name}.md"], name

@@ -41,7 +41,7 @@ from runbook.site.comparison import ROWS, comparison
 from runbook.site.contacts import channel_href, first_call, who_to_call
 from runbook.site.fleet import fleet_view, procedure_places
 from runbook.site.render import Mode, environment, md_text, page_anchor, render
-from runbook.site.views import procedure_view, script_blocks, where
+from runbook.site.views import procedure_view, script_blocks, script_listings, where
 from runbook.site.workflow import workflow
 from runbook.verification import Verification, read
 from scripts_gen import contract
@@ -79,7 +79,7 @@ SECTION_TITLES = {
 PRINT_PAGE = "print.md"
 #: How strongly search favours a page (mkdocs-material's ``search.boost`` front matter), by
 #: path or folder: what an incident needs ranks above reference material, lint rules and
-#: script listings. The print page repeats every page, so search leaves it out.
+#: lint rules. Search leaves out the pages that repeat others (``SEARCH_EXCLUDE``).
 SEARCH_BOOST: dict[str, float] = {
     "incidents": 4,
     "operations/monitoring.md": 4,  # the thresholds, which lead to the emergencies
@@ -88,8 +88,11 @@ SEARCH_BOOST: dict[str, float] = {
     "operations": 2,
     "reference": 0.5,
     "rules": 0.2,
-    "scripts": 0.2,
 }
+#: Pages (by path or folder) search leaves out: the print page repeats every page; a script or
+#: playbook listing repeats its procedure's commands, which its procedure's page holds and
+#: search finds there, and indexing a thousand lines per listing made a third of a build.
+SEARCH_EXCLUDE = (PRINT_PAGE, "scripts", "playbooks")
 #: Folders whose pages the navigation leaves out: one listing per generated script or
 #: playbook, each linked from its procedure's page and from "Running the scripts" (or "Running
 #: the playbooks"). Every page carries the whole navigation, so an entry per item made the site grow with the square of the items.
@@ -261,10 +264,12 @@ def _fragments(ctx: dict[str, Any], mode: Mode) -> Iterator[tuple[str, str, dict
         yield HISTORY_PAGE, "operations/history.md.j2", {}
     if mode == "site":
         by_script = {p.script: pid for pid, p in ctx["rb"].procedures.items() if p.script}
-        for name, text in ctx["scripts"].items():
+        listings = script_listings(ctx["scripts"])
+        for name in ctx["scripts"]:
             pid = by_script.get(name)
             blocks = script_blocks(ctx["rb"], pid, ctx["script_lines"].get(pid, {})) if pid else []
-            extra = {"name": name, "text": text, "procedure_id": pid, "blocks": blocks}
+            listing = listings[name]
+            extra = {"name": name, "procedure_id": pid, "blocks": blocks, "listing": listing}
             yield f"scripts/{name}.md", "script.md.j2", extra
         by_playbook = {p.playbook: pid for pid, p in rb.procedures.items() if p.playbook}
         for rel, text in ctx["playbooks"].items():
@@ -294,7 +299,7 @@ def pages(loaded: LoadedRunbook, verification: Verification | None = None) -> di
 
 def front_matter(path: str) -> str:
     """The page's search settings, as YAML front matter mkdocs reads and strips."""
-    if path == PRINT_PAGE:
+    if path in SEARCH_EXCLUDE or Path(path).parts[0] in SEARCH_EXCLUDE:
         return "---\nsearch:\n  exclude: true\n---\n\n"
     boost = SEARCH_BOOST.get(path, SEARCH_BOOST.get(Path(path).parts[0], 1))
     return "" if boost == 1 else f"---\nsearch:\n  boost: {boost:g}\n---\n\n"

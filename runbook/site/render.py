@@ -281,7 +281,27 @@ def render(
     text = env.get_template(template).render(
         mode=mode, link=Linker(mode, current), depth=depth, h=_heading(depth), **context
     )
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return _tidy(text)
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def _tidy(text: str) -> str:
+    """The blank lines the template's control blocks leave, collapsed: never more than one
+    in a row, outside code blocks. Inside one (a command, a script listing) every line is
+    kept, so a listing's line numbers are the script's."""
+    out: list[str] = []
+    closing = ""
+    for line in text.strip().split("\n"):
+        if closing:
+            closing = "" if line.strip() == closing else closing
+        elif match := _FENCE.match(line):
+            closing = match.group(1)
+        elif not line and out and not out[-1]:
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _heading(depth: int) -> Any:

@@ -214,6 +214,47 @@ def script_blocks(runbook: Runbook, procedure_id: str, lines: dict[str, int]) ->
     return sorted(blocks, key=lambda block: block.line)
 
 
+@dataclass(frozen=True)
+class ScriptListing:
+    """What a script's listing page shows: all of it, or its own part and where the rest is.
+
+    Every script of a kind ends in the same runtime, word for word (from the line
+    ``RUNTIME_START``, some 800 lines). It is listed once, in the first script (by name) that
+    carries it; the other listings show their own part and point there, so the site grows by
+    a procedure's own lines, not by a copy of the runtime per script.
+    """
+
+    text: str
+    #: The lines of this script (from, to) that are the shared runtime, when not listed here.
+    shared: tuple[int, int] | None = None
+    #: The script that lists them, and the lines (from, to) they have there.
+    listed_in: str = ""
+    listed_at: tuple[int, int] | None = None
+
+
+def script_listings(scripts: dict[str, str]) -> dict[str, ScriptListing]:
+    """Each script's listing, the runtime listed once per distinct text."""
+    from scripts_gen.contract import RUNTIME_START
+
+    first: dict[str, tuple[str, tuple[int, int]]] = {}
+    listings = {}
+    for name in sorted(scripts):
+        text = scripts[name]
+        at = text.find("\n" + RUNTIME_START + "\n")
+        if at < 0:
+            listings[name] = ScriptListing(text)
+            continue
+        own, runtime = text[: at + 1], text[at + 1 :]
+        lines = (own.count("\n") + 1, text.count("\n"))
+        if runtime not in first:
+            first[runtime] = (name, lines)
+            listings[name] = ScriptListing(text)
+        else:
+            where, their = first[runtime]
+            listings[name] = ScriptListing(own, lines, where, their)
+    return listings
+
+
 def verification_text(verification: Verification | None, procedure_id: str, digest: str) -> str:
     """The "last verified" line of a procedure page."""
     record = verification.procedures.get(procedure_id) if verification else None
