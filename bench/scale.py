@@ -62,7 +62,17 @@ def _copy(example: dict[str, Any], copy: int) -> dict[str, Any]:
     """The example's steps, procedures and checklists under new ids (``<id>-c<copy>``)."""
     step = lambda sid: _renamed(copy, sid)  # noqa: E731
     checklist = lambda cid: _renamed(copy, cid)  # noqa: E731
-    steps = {step(sid): value for sid, value in example["steps"].items()}
+    # The steps an environment runs around each host (drain, undrain) are the environment's:
+    # copies of them would be steps no procedure runs.
+    around = {
+        sid
+        for env in example["environments"].values()
+        for sid in (
+            *env.get("rolling", {}).get("drain", []),
+            *env.get("rolling", {}).get("undrain", []),
+        )
+    }
+    steps = {step(sid): value for sid, value in example["steps"].items() if sid not in around}
     checklists = {checklist(cid): value for cid, value in example["checklists"].items()}
     procedures = {}
     for pid, proc in example["procedures"].items():

@@ -26,7 +26,7 @@ import yaml
 
 from runbook.errors import Problem, RunbookError
 from runbook.site.mkdocs_build import _mkdocs_errors, count_pages, load_config
-from runbook.site.plugin import THEME
+from runbook.site.plugin import LINEAR_FENCES, THEME
 
 if TYPE_CHECKING:
     from runbook.loader import LoadedRunbook
@@ -118,6 +118,7 @@ def _config_text(config: Any, runbook: Path | None) -> str:
     extensions = [
         {name: config.mdx_configs[name]} if config.mdx_configs.get(name) else name
         for name in config.markdown_extensions
+        if name != LINEAR_FENCES
     ]
     data: dict[str, Any] = {
         "site_name": config.site_name,
