@@ -21,7 +21,12 @@ __all__ = ["PLAYBOOKS_DIR", "render_playbooks"]
 
 
 def render_playbooks(loaded: LoadedRunbook) -> dict[str, str]:
-    """Every playbook and inventory, ``{path relative to the runbook's directory: text}``."""
+    """Every playbook and inventory, ``{path relative to the runbook's directory: text}``;
+    rendered once per loaded runbook (the build writes them, the site lists them)."""
+    return dict(loaded.once("playbooks", lambda: _render(loaded)))
+
+
+def _render(loaded: LoadedRunbook) -> dict[str, str]:
     rb = loaded.runbook
     out: dict[str, str] = {}
     for env_id, env in rb.environments.items():
