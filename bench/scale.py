@@ -3,11 +3,13 @@
 Synthetic runbooks repeat the shipped example: its steps, procedures (with their scripts) and
 checklists, copy after copy under new ids, until there are about 100, 1,000 and 10,000 steps;
 the other sections stay as they are. The copies go into included files (a file may hold at
-most 1 MiB). Each size is built (site included) and checked, each command in its own process:
+most 1 MiB). Each size is built (site included, then without it) and checked, each command in
+its own process:
 the table gives wall and CPU seconds (the process and its children, shellcheck included),
 the peak memory of the process, the size of the site, and the growth exponent between sizes
 (time ~ steps ** k: 1 is linear). `check` runs twice: cold (no `.runbook/cache/`) and warm.
-Prints figures; asserts nothing. Run: python bench/scale.py [--sizes 100 1000 10000]
+The example's fleet procedures are copied too (a playbook each), unless --no-fleet.
+Prints figures; asserts nothing. Run: python bench/scale.py [--sizes 100 1000 10000] [--no-fleet]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _renamed(copy: int, value: str) -> str:
     return f"{value}-c{copy}"
 
 
-def _copy(example: dict[str, Any], copy: int) -> dict[str, Any]:
+def _copy(example: dict[str, Any], copy: int, fleet: bool = True) -> dict[str, Any]:
     """The example's steps, procedures and checklists under new ids (``<id>-c<copy>``)."""
     step = lambda sid: _renamed(copy, sid)  # noqa: E731
     checklist = lambda cid: _renamed(copy, cid)  # noqa: E731
@@ -76,6 +78,8 @@ def _copy(example: dict[str, Any], copy: int) -> dict[str, Any]:
     checklists = {checklist(cid): value for cid, value in example["checklists"].items()}
     procedures = {}
     for pid, proc in example["procedures"].items():
+        if not fleet and "playbook" in proc:
+            continue
         proc = dict(proc)
         proc["stages"] = [
             {**stage, "steps": [step(s) for s in stage["steps"]]} for stage in proc["stages"]
@@ -97,8 +101,10 @@ def _copy(example: dict[str, Any], copy: int) -> dict[str, Any]:
     return {"steps": steps, "procedures": procedures, "checklists": checklists}
 
 
-def make_project(directory: Path, steps: int) -> int:
-    """A project of about ``steps`` steps in ``directory``; returns how many it has."""
+def make_project(directory: Path, steps: int, fleet: bool = True) -> int:
+    """A project of about ``steps`` steps in ``directory``; returns how many it has.
+
+    Without ``fleet`` the copies leave out the procedures that run as Ansible playbooks."""
     example = yaml.safe_load((ROOT / "runbook.yaml").read_text(encoding="utf-8"))
     per_copy = len(example["steps"])
     copies = max(0, round(steps / per_copy) - 1)
@@ -106,7 +112,7 @@ def make_project(directory: Path, steps: int) -> int:
     for first in range(1, copies + 1, COPIES_PER_FILE):
         part: dict[str, dict[str, Any]] = {"steps": {}, "procedures": {}, "checklists": {}}
         for copy in range(first, min(copies, first + COPIES_PER_FILE - 1) + 1):
-            for section, entries in _copy(example, copy).items():
+            for section, entries in _copy(example, copy, fleet).items():
                 part[section].update(entries)
         name = f"copies-{first}.yaml"
         (directory / name).write_text(yaml.safe_dump(part, sort_keys=False), encoding="utf-8")
@@ -137,26 +143,43 @@ def exponent(rows: list[tuple[int, float]]) -> float:
     )
 
 
-COLUMNS = ("build", "check cold", "check warm")
+COLUMNS = ("build", "build --no-site", "check cold", "check warm")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
-    parser.add_argument("--no-site", action="store_true", help="build without the site")
+    parser.add_argument(
+        "--no-fleet",
+        action="store_true",
+        help="copies without the procedures that run as playbooks (ansible-lint takes about a "
+        "second per playbook, more than everything else a check does)",
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    print(f"load average {load:.1f} on {os.cpu_count()} cores; seconds wall / CPU, MiB peak")
-    header = f"{'steps':>7} {'procs':>6}" + "".join(f"{c:>24}" for c in COLUMNS)
+    print(
+        f"load average {load:.1f} on {os.cpu_count()} cores; seconds wall / CPU, MiB peak"
+        + ("; copies without fleet procedures" if args.no_fleet else ""),
+        flush=True,
+    )
+    header = f"{'steps':>7} {'scripts':>8} {'books':>6}" + "".join(f"{c:>24}" for c in COLUMNS)
     print(header + f"{'site MiB':>10}{'pages':>7}{'MiB/page':>10}")
     results: dict[str, list[tuple[int, float]]] = {c: [] for c in COLUMNS}
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="runbook-scale-") as tmp:
             project = Path(tmp)
-            steps = make_project(project, size)
-            procedures = 4 * steps // 28
-            build = [*RUNBOOK, "build", "runbook.yaml", *(["--no-site"] if args.no_site else [])]
+            steps = make_project(project, size, fleet=not args.no_fleet)
+            build = [*RUNBOOK, "build", "runbook.yaml"]
             runs = {"build": run(build, project)}
+            runs["build --no-site"] = run([*build, "--no-site"], project)
+            scripts = len(list((project / "scripts").glob("*.sh")))
+            playbooks = (
+                len(
+                    [p for p in (project / "playbooks").glob("*.yml") if "inventory-" not in p.name]
+                )
+                if (project / "playbooks").exists()
+                else 0
+            )
             shutil.rmtree(project / ".runbook", ignore_errors=True)
             check = [*RUNBOOK, "check", "runbook.yaml"]
             runs["check cold"] = run(check, project, ok=(0, 1))
@@ -168,7 +191,11 @@ def main() -> None:
                 f"{r.wall:9.1f} /{r.cpu:7.1f} /{r.peak_mib:5.0f}" for r in runs.values()
             )
             per_page = mib / pages if pages else 0.0
-            print(f"{steps:>7,} {procedures:>6,}{cells}{mib:10.1f}{pages:7,}{per_page:10.3f}")
+            print(
+                f"{steps:>7,} {scripts:>8,} {playbooks:>6,}{cells}{mib:10.1f}{pages:7,}"
+                f"{per_page:10.3f}",
+                flush=True,
+            )
             for name, result in runs.items():
                 results[name].append((steps, result.cpu))
     if len(args.sizes) > 1:
