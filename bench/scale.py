@@ -7,7 +7,8 @@ most 1 MiB). Each size is built (site included, then without it) and checked, ea
 its own process:
 the table gives wall and CPU seconds (the process and its children, shellcheck included),
 the peak memory of the process, the size of the site, and the growth exponent between sizes
-(time ~ steps ** k: 1 is linear). `check` runs twice: cold (no `.runbook/cache/`) and warm.
+(time ~ steps ** k: 1 is linear). Each build and the first check start without
+`.runbook/cache/` (cold: everything rendered and checked); the second check is warm.
 The example's fleet procedures are copied too (a playbook each), unless --no-fleet.
 Prints figures; asserts nothing. Run: python bench/scale.py [--sizes 100 1000 10000] [--no-fleet]
 """
@@ -129,6 +130,12 @@ def make_project(directory: Path, steps: int, fleet: bool = True) -> int:
     return per_copy * (copies + 1)
 
 
+def _stub(page: Path) -> bool:
+    """Whether a built page is one of the redirect stubs for the old address of a page."""
+    with page.open("rb") as handle:
+        return b'http-equiv="refresh"' in handle.read(1024)
+
+
 def size_mib(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
@@ -171,6 +178,7 @@ def main() -> None:
             steps = make_project(project, size, fleet=not args.no_fleet)
             build = [*RUNBOOK, "build", "runbook.yaml"]
             runs = {"build": run(build, project)}
+            shutil.rmtree(project / ".runbook", ignore_errors=True)  # render again
             runs["build --no-site"] = run([*build, "--no-site"], project)
             scripts = len(list((project / "scripts").glob("*.sh")))
             playbooks = (
@@ -185,7 +193,9 @@ def main() -> None:
             runs["check cold"] = run(check, project, ok=(0, 1))
             runs["check warm"] = run(check, project, ok=(0, 1))
             site = project / "site"
-            pages = sum(1 for _ in site.rglob("index.html")) if site.exists() else 0
+            pages = (
+                sum(1 for page in site.rglob("*.html") if not _stub(page)) if site.exists() else 0
+            )
             mib = size_mib(site) if site.exists() else 0.0
             cells = "".join(
                 f"{r.wall:9.1f} /{r.cpu:7.1f} /{r.peak_mib:5.0f}" for r in runs.values()

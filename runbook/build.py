@@ -5,6 +5,10 @@ runbook, the scripts, the JSON Schema, the alert rules and routing in ``monitori
 `runbook check` compares it with the working tree to find drift, and :func:`build` writes
 it. Paths are relative to the directory of the runbook.
 
+An unchanged runbook is not rendered again: the hashes of what it rendered are kept in
+``.runbook/cache/outputs.json`` (by the runbook's digest and the tool's fingerprint), and when
+the files on disk still have them, they are what the build writes and `check` compares.
+
 The build is all or nothing: the runbook is loaded (an invalid one raises before anything is
 written), the site is built into a temporary directory, and only then are files replaced
 (each by an atomic rename) and the new site swapped in for the old one.
@@ -16,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import scripts_gen
 from runbook.alerts import render_monitoring
+from runbook.cache import CACHE_DIR, ResultCache, content_key
 from runbook.errors import Problem, RunbookError
 from runbook.fleet import render_playbooks
 from runbook.loader import LoadedRunbook
@@ -78,6 +84,41 @@ def render_outputs(loaded: LoadedRunbook) -> dict[str, str]:
     return outputs
 
 
+def current_outputs(loaded: LoadedRunbook, cache: ResultCache) -> dict[str, str]:
+    """:func:`render_outputs`, or, when this runbook was rendered by this version of the tool
+    before and the files on disk still have the hashes then recorded in ``cache``, those
+    files themselves: an unchanged runbook is not rendered again by `build` or `check`."""
+    from runbook import cache as results  # looked up at each call: tests swap the fingerprint
+
+    root = loaded.path.parent
+    key = content_key(loaded.digest, *map(str, loaded.files), results.tool_fingerprint())
+    recorded = cache.get(key)
+    if isinstance(recorded, dict):
+        on_disk = _on_disk(root, recorded)
+        if on_disk is not None:
+            return on_disk
+    outputs = render_outputs(loaded)
+    cache.put(key, {rel: content_key(text) for rel, text in outputs.items()})
+    return outputs
+
+
+def _on_disk(root: Path, hashes: dict[str, str]) -> dict[str, str] | None:
+    """The files, when each is a regular file with its recorded hash; else None."""
+    found = {}
+    for rel, digest in hashes.items():
+        path = root / rel
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                return None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if content_key(text) != digest:
+            return None
+        found[rel] = text
+    return found
+
+
 @dataclass
 class BuildResult:
     """What a build wrote, for the command to report."""
@@ -128,7 +169,8 @@ def build(
     start = time.perf_counter()
     root = loaded.path.parent
     config_file = config_file or root / "mkdocs.yml"
-    outputs = render_outputs(loaded)
+    cache = ResultCache(root / CACHE_DIR, "outputs")
+    outputs = current_outputs(loaded, cache)
     result = BuildResult()
     staged: Path | None = None
     try:
@@ -137,6 +179,7 @@ def build(
         if docs_dir is not None:
             _export(loaded, docs_dir, config_file, result)
         write_outputs(outputs, root, result)
+        cache.save()
         if site_dir is not None and staged is not None:
             _swap(staged, site_dir)
             result.site_dir = site_dir

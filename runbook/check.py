@@ -104,47 +104,6 @@ def _history_issues(loaded: LoadedRunbook) -> list[Issue]:
     return issues
 
 
-def expected_outputs(loaded: LoadedRunbook, cache: ResultCache) -> dict[str, str]:
-    """What `runbook build` writes for ``loaded``: rendered, or, when this runbook was
-    rendered by this version of the tool before and the committed files still have the
-    recorded hashes, the committed files themselves (rendering is most of a check's time)."""
-    from runbook.cache import content_key, tool_fingerprint
-
-    root = loaded.path.parent
-    key = content_key(loaded.digest, *map(str, loaded.files), tool_fingerprint())
-    recorded = cache.get(key)
-    if isinstance(recorded, dict):
-        committed = _committed(root, recorded)
-        if committed is not None:
-            return committed
-    from runbook.build import render_outputs
-
-    outputs = render_outputs(loaded)
-    cache.put(key, {rel: content_key(text) for rel, text in outputs.items()})
-    return outputs
-
-
-def _committed(root: Path, hashes: dict[str, str]) -> dict[str, str] | None:
-    """The committed files, when each is a regular file with its recorded hash; else None."""
-    import stat
-
-    from runbook.cache import content_key
-
-    found = {}
-    for rel, digest in hashes.items():
-        path = root / rel
-        try:
-            if not stat.S_ISREG(path.stat().st_mode):
-                return None
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        if content_key(text) != digest:
-            return None
-        found[rel] = text
-    return found
-
-
 def run_check(
     file: Path,
     *,
@@ -154,6 +113,7 @@ def run_check(
     use_cache: bool = True,
 ) -> CheckReport:
     """Every check on ``file``; raises ``RunbookError`` when it cannot be used at all."""
+    from runbook.build import current_outputs
     from runbook.cache import CACHE_DIR, ResultCache
     from runbook.fleet.check import ansible_issues, is_playbook
     from runbook.lint import RULES
@@ -170,7 +130,7 @@ def run_check(
         name: ResultCache(folder, name)
         for name in ("outputs", "shellcheck", "commands", "monitoring", "ansible")
     }
-    outputs = expected_outputs(loaded, caches["outputs"])
+    outputs = current_outputs(loaded, caches["outputs"])
     scripts = {rel: text for rel, text in outputs.items() if rel.endswith(".sh")}
     report = CheckReport(
         loaded.display, rules=len(RULES), generated=len(outputs), scripts=len(scripts)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import runbook.build
 import scripts_gen
 import scripts_gen.render
 from runbook import loader
@@ -210,3 +211,31 @@ def test_a_path_in_the_way_is_one_clear_line(
     assert result.output.strip().splitlines() == [expected]
     left = [p.name for p in tmp_path.rglob(".*") if p.name.endswith(".tmp") or "-new-" in p.name]
     assert left == []
+
+
+def test_an_unchanged_runbook_is_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second build finds the files of the first, by the hashes it recorded in
+    .runbook/cache/, and renders none of them; a hand-edited or deleted file is rendered
+    and written again."""
+    source = example_copy(tmp_path)
+    assert CliRunner().invoke(main, ["build", str(source), "--no-site"]).exit_code == 0
+    assert (tmp_path / ".runbook" / "cache" / "outputs.json").is_file()
+    renders: list[object] = []
+    render = runbook.build.render_outputs
+
+    def counted(loaded: loader.LoadedRunbook) -> dict[str, str]:
+        renders.append(loaded)
+        return render(loaded)
+
+    monkeypatch.setattr(runbook.build, "render_outputs", counted)
+    first = snapshot(tmp_path)
+    again = CliRunner().invoke(main, ["build", str(source), "--no-site"])
+    assert again.exit_code == 0 and renders == []
+    assert snapshot(tmp_path) == first
+    (tmp_path / RUNBOOK_MD).write_text("edited by hand\n")
+    (tmp_path / SCHEMA_JSON).unlink()
+    third = CliRunner().invoke(main, ["build", str(source), "--no-site"])
+    assert third.exit_code == 0 and len(renders) == 1
+    assert snapshot(tmp_path) == first
