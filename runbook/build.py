@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import scripts_gen
+import scripts_gen.render
 from runbook.alerts import render_monitoring
 from runbook.cache import CACHE_DIR, ResultCache, content_key
 from runbook.errors import Problem, RunbookError
-from runbook.fleet import render_playbooks
+from runbook.fleet import PLAYBOOKS_DIR, render_playbooks, reuse_playbooks
 from runbook.loader import LoadedRunbook
 from runbook.schema import json_schema
 from runbook.site import BUILDERS
@@ -95,7 +96,15 @@ def current_outputs(loaded: LoadedRunbook, cache: ResultCache) -> dict[str, str]
     recorded = cache.get(key)
     if isinstance(recorded, dict):
         on_disk = _on_disk(root, recorded)
-        if on_disk is not None:
+        if on_disk is not None:  # the site lists the scripts and playbooks: these are they
+            prefix = f"{SCRIPTS_DIR}/"
+            scripts = {
+                rel.removeprefix(prefix): t for rel, t in on_disk.items() if rel.startswith(prefix)
+            }
+            scripts_gen.render.reuse_scripts(loaded, scripts)
+            reuse_playbooks(
+                loaded, {r: t for r, t in on_disk.items() if r.startswith(f"{PLAYBOOKS_DIR}/")}
+            )
             return on_disk
     outputs = render_outputs(loaded)
     cache.put(key, {rel: content_key(text) for rel, text in outputs.items()})
@@ -212,7 +221,6 @@ def _build_site(
     loaded: LoadedRunbook, site_dir: Path, config_file: Path, result: BuildResult, builder: str
 ) -> Path:
     """Build the site into a fresh directory beside ``site_dir``; return it."""
-    from runbook.site.export import build_with_zensical
     from runbook.site.mkdocs_build import build_site
 
     if builder not in BUILDERS:
@@ -224,6 +232,8 @@ def _build_site(
     staged = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     try:
         if builder == "zensical":
+            from runbook.site.export import build_with_zensical
+
             result.pages = build_with_zensical(config_file, staged, loaded.path, loaded=loaded)
         else:
             result.pages = build_site(config_file, staged, loaded.path, loaded=loaded)

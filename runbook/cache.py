@@ -11,6 +11,7 @@ run keeps the entries it used and drops the others, so the folder does not grow.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -55,12 +56,14 @@ def template_cache(configured_in: str) -> Any:
     return FileSystemBytecodeCache(pattern=f"__runbook_{key}_%s.cache")
 
 
+@functools.cache
 def tool_fingerprint() -> str:
     """The sha256 of everything of the tool a generated file depends on: the code and the
     templates of its packages, the versions of the libraries that shape the output, Python's.
 
     A recorded result that depends on the tool is stored under it, so installing another
-    version (or editing a template) can never reuse a result of the old one.
+    version (or editing a template) can never reuse a result of the old one. Computed once
+    per process (a build asks for it twice): the tool does not change while it runs.
     """
     import importlib.util
 

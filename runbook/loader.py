@@ -66,6 +66,11 @@ class LoadedRunbook:
         result: T = self._derived[key]
         return result
 
+    def known(self, key: Hashable, value: Any) -> None:
+        """Give :meth:`once` the value of ``key`` without computing it: a generated file the
+        build found on disk with the hash this runbook's rendering had is that rendering."""
+        self._derived.setdefault(key, value)
+
     @property
     def display(self) -> str:
         """The main source file as the user named it."""

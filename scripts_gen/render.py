@@ -257,6 +257,14 @@ def _rendered(loaded: LoadedRunbook, procedure_id: str) -> str:
     return loaded.once(("script", procedure_id), lambda: render_script(loaded, procedure_id))
 
 
+def reuse_scripts(loaded: LoadedRunbook, scripts: dict[str, str]) -> None:
+    """Take ``scripts`` (file name: text) as the rendered scripts of ``loaded``: the build found
+    them on disk with the hashes this runbook's rendering had (see ``current_outputs``)."""
+    for pid, procedure in loaded.runbook.procedures.items():
+        if procedure.script in scripts:
+            loaded.known(("script", pid), scripts[procedure.script])
+
+
 def render_scripts(loaded: LoadedRunbook) -> dict[str, str]:
     """Every procedure's script, by file name."""
     return {

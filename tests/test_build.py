@@ -239,3 +239,24 @@ def test_an_unchanged_runbook_is_not_rendered_again(
     third = CliRunner().invoke(main, ["build", str(source), "--no-site"])
     assert third.exit_code == 0 and len(renders) == 1
     assert snapshot(tmp_path) == first
+
+
+def test_a_site_built_from_the_files_on_disk_is_the_site_built_from_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second build takes the scripts and playbooks it lists from the files on disk (their
+    recorded hashes match); the site it builds is the first one, byte for byte."""
+    source = example_copy(tmp_path)
+    assert CliRunner().invoke(main, ["build", str(source)]).exit_code == 0
+    first = snapshot(tmp_path / "site")
+    renders: list[str] = []
+    render = scripts_gen.render.render_script
+
+    def counted(loaded: loader.LoadedRunbook, procedure_id: str) -> str:
+        renders.append(procedure_id)
+        return render(loaded, procedure_id)
+
+    monkeypatch.setattr(scripts_gen.render, "render_script", counted)
+    assert CliRunner().invoke(main, ["build", str(source)]).exit_code == 0
+    assert renders == []
+    assert snapshot(tmp_path / "site") == first

@@ -17,13 +17,19 @@ from runbook.fleet.inventory import render_inventory
 from runbook.fleet.playbook import PLAYBOOKS_DIR, inventory_name, render_playbook
 from runbook.loader import LoadedRunbook
 
-__all__ = ["PLAYBOOKS_DIR", "render_playbooks"]
+__all__ = ["PLAYBOOKS_DIR", "render_playbooks", "reuse_playbooks"]
 
 
 def render_playbooks(loaded: LoadedRunbook) -> dict[str, str]:
     """Every playbook and inventory, ``{path relative to the runbook's directory: text}``;
     rendered once per loaded runbook (the build writes them, the site lists them)."""
     return dict(loaded.once("playbooks", lambda: _render(loaded)))
+
+
+def reuse_playbooks(loaded: LoadedRunbook, files: dict[str, str]) -> None:
+    """Take ``files`` (every path under ``playbooks/``: text) as the rendered playbooks and
+    inventories of ``loaded``, found on disk with the hashes its rendering had."""
+    loaded.known("playbooks", dict(files))
 
 
 def _render(loaded: LoadedRunbook) -> dict[str, str]:
