@@ -78,8 +78,8 @@ SECTION_TITLES = {
 #: The whole runbook on one page of the site, to print: the single file's fragments.
 PRINT_PAGE = "print.md"
 #: How strongly search favours a page (mkdocs-material's ``search.boost`` front matter), by
-#: path or folder: what an incident needs ranks above reference material, lint rules and
-#: lint rules. Search leaves out the pages that repeat others (``SEARCH_EXCLUDE``).
+#: path or folder: what an incident needs ranks above reference material and lint rules.
+#: Search leaves out the pages that repeat others (``SEARCH_EXCLUDE``).
 SEARCH_BOOST: dict[str, float] = {
     "incidents": 4,
     "operations/monitoring.md": 4,  # the thresholds, which lead to the emergencies

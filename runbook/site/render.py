@@ -36,6 +36,8 @@ Mode = Literal["site", "single"]
 TEMPLATES = Path(__file__).parent / "templates"
 #: Where markdown may end a paragraph (a line) or a table cell, cutting a code span short.
 _BOUNDARY = re.compile(r"[\n|]")
+#: Every character md_text may change or must look at: without one, a text is kept as it is.
+_SPECIAL = re.compile(r"[`<&\[\]{>\\]")
 
 
 _HTML_LIKE = re.compile(r"&(?=#?\w+;)|<(?=[A-Za-z/!?])")
@@ -111,6 +113,8 @@ def md_text(value: Any, quote: bool = True) -> Any:
     """
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
+    if not _SPECIAL.search(value):  # most titles and notes: nothing to escape
+        return Markup(value)
     runs = _Runs.of(value)
     boundaries = [m.start() for m in _BOUNDARY.finditer(value)]
     out: list[str] = []
