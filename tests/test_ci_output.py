@@ -110,7 +110,9 @@ FIELDS: dict[str, Setup] = {
 @pytest.fixture(autouse=True)
 def _no_shellcheck(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shellcheck reads the scripts, not the runbook's text; it only slows these runs."""
-    monkeypatch.setattr(outputs, "shellcheck", lambda scripts, root, cache=None: [])
+    monkeypatch.setattr(
+        outputs, "shellcheck", lambda scripts, root, cache=None, shared_from=None: []
+    )
 
 
 def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: Setup) -> Path:
