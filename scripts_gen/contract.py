@@ -13,6 +13,14 @@ from dataclasses import dataclass
 #: other script of its kind, which lets `runbook check` shellcheck that text once.
 RUNTIME_START = "# " + "-" * 64 + " helpers shared with the scenarios"
 
+
+def runtime_parts(text: str, start: str = RUNTIME_START) -> tuple[str, str] | None:
+    """A script cut before the line ``start``: its own part and the runtime it shares; None
+    when it has no such line."""
+    at = text.find("\n" + start + "\n")
+    return None if at < 0 else (text[: at + 1], text[at + 1 :])
+
+
 EXIT_CODES: dict[int, str] = {
     0: "Done: every step passed.",
     1: "Failed, and the target is as before: nothing had changed on it, or the automatic "

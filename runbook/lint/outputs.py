@@ -196,14 +196,6 @@ def _comments(
     return [{k: c[k] for k in ("code", "message", "level", "line", "column")} for c in comments]
 
 
-def _parts(text: str, shared_from: str | None) -> tuple[str, str] | None:
-    """A script cut before the line ``shared_from``: its own part and the shared rest."""
-    if not shared_from:
-        return None
-    at = text.find("\n" + shared_from + "\n")
-    return None if at < 0 else (text[: at + 1], text[at + 1 :])
-
-
 def _plan(
     scripts: dict[str, str], shared_from: str | None
 ) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -216,11 +208,13 @@ def _plan(
     left out of those, since the readers of the values are in the part checked once. At 1,000
     procedures this is most of the difference between minutes and seconds.
     """
+    from scripts_gen.contract import runtime_parts
+
     plan: dict[str, tuple[str, tuple[str, ...]]] = {}
     seen: set[str] = set()
     for rel in sorted(scripts):
         text = scripts[rel]
-        parts = _parts(text, shared_from)
+        parts = runtime_parts(text, shared_from) if shared_from else None
         if parts is None or parts[1] not in seen:
             if parts is not None:
                 seen.add(parts[1])

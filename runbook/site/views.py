@@ -234,17 +234,17 @@ class ScriptListing:
 
 def script_listings(scripts: dict[str, str]) -> dict[str, ScriptListing]:
     """Each script's listing, the runtime listed once per distinct text."""
-    from scripts_gen.contract import RUNTIME_START
+    from scripts_gen.contract import runtime_parts
 
     first: dict[str, tuple[str, tuple[int, int]]] = {}
     listings = {}
     for name in sorted(scripts):
         text = scripts[name]
-        at = text.find("\n" + RUNTIME_START + "\n")
-        if at < 0:
+        parts = runtime_parts(text)
+        if parts is None:
             listings[name] = ScriptListing(text)
             continue
-        own, runtime = text[: at + 1], text[at + 1 :]
+        own, runtime = parts
         lines = (own.count("\n") + 1, text.count("\n"))
         if runtime not in first:
             first[runtime] = (name, lines)
